@@ -1,0 +1,266 @@
+/* nbdkit-rust: checking, loading and validating a Rust plugin.
+ *
+ * Every refusal is an nbdkit_error naming the file as the user gave it
+ * and the reason, and the caller returns -1, so nbdkit exits with
+ * status 1 instead of crashing on a bad file.
+ */
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rust-loader.h"
+
+/* Numbers the builds in load order (see struct rust_build). */
+static unsigned last_build_number;
+
+/* Refuse anything dlopen() should not be let near: dlopen() runs the
+ * constructors of whatever it maps, and its message for a text file
+ * ("invalid ELF header") does not say what the user did wrong.
+ */
+static int
+check_file (const char *path)
+{
+  static const char elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
+  struct stat st;
+  char magic[4];
+  ssize_t n;
+  int fd;
+
+  if (stat (path, &st) == -1) {
+    nbdkit_error ("%s: %m", path);
+    return -1;
+  }
+  if (S_ISDIR (st.st_mode)) {
+    nbdkit_error ("%s: is a directory, not a Rust plugin (.so)", path);
+    return -1;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    nbdkit_error ("%s: not a regular file, so not a Rust plugin (.so)", path);
+    return -1;
+  }
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) {
+    nbdkit_error ("%s: %m", path);
+    return -1;
+  }
+  n = read (fd, magic, sizeof magic);
+  if (n == -1) {
+    nbdkit_error ("%s: read: %m", path);
+    close (fd);
+    return -1;
+  }
+  close (fd);
+  if (n < (ssize_t) sizeof magic) {
+    nbdkit_error ("%s: not an ELF shared object: the file is too short "
+                  "(%zd bytes)", path, n);
+    return -1;
+  }
+  if (memcmp (magic, elf_magic, sizeof magic) != 0) {
+    nbdkit_error ("%s: not an ELF shared object (no \\x7fELF header): "
+                  "a Rust plugin is the .so that cargo builds for a "
+                  "cdylib crate", path);
+    return -1;
+  }
+  return 0;
+}
+
+/* Copy the plugin's descriptor into the loader's own, zeroed struct.
+ * Fields the plugin's (older) struct lacks then read as NULL; fields
+ * of a newer plugin beyond our struct are never looked at.
+ */
+static int
+copy_descriptor (const char *path, const struct nbdkit_rust_plugin *d,
+                 struct nbdkit_rust_plugin *copy)
+{
+  size_t size = sizeof *copy;
+
+  if (d->abi_major != NBDKIT_RUST_ABI_MAJOR) {
+    nbdkit_error ("%s: the plugin uses ABI %" PRIu32 ".%" PRIu32 ", but this "
+                  "loader (version %s) only knows ABI major version %d: "
+                  "rebuild the plugin against a matching nbdkit crate",
+                  path, d->abi_major, d->abi_minor, LOADER_VERSION,
+                  NBDKIT_RUST_ABI_MAJOR);
+    return -1;
+  }
+  if (d->struct_size < NBDKIT_RUST_PLUGIN_V1_MIN_SIZE) {
+    nbdkit_error ("%s: the plugin's descriptor is too small (struct_size "
+                  "%" PRIu64 ", ABI 1 needs at least %zu): the plugin is "
+                  "broken or was not built with the nbdkit crate",
+                  path, d->struct_size, NBDKIT_RUST_PLUGIN_V1_MIN_SIZE);
+    return -1;
+  }
+
+  if (d->struct_size > size)
+    nbdkit_debug ("%s: the plugin was built for ABI %" PRIu32 ".%" PRIu32
+                  ", newer than this loader's %d.%d: its newer callbacks "
+                  "(%" PRIu64 " extra bytes, ABI minor %" PRIu32 ") are unused",
+                  path, d->abi_major, d->abi_minor,
+                  NBDKIT_RUST_ABI_MAJOR, NBDKIT_RUST_ABI_MINOR,
+                  d->struct_size - size, d->abi_minor);
+  else
+    size = d->struct_size;
+
+  memset (copy, 0, sizeof *copy);
+  memcpy (copy, d, size);
+  return 0;
+}
+
+/* The name appears in messages and --dump-plugin output, so hold it
+ * to the header's rule: [A-Za-z0-9_]+.
+ */
+static int
+valid_name (const char *name)
+{
+  size_t i;
+
+  for (i = 0; name[i] != '\0'; i++) {
+    char c = name[i];
+
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+          (c >= '0' && c <= '9') || c == '_'))
+      return 0;
+  }
+  return 1;
+}
+
+/* The checks nbdkit makes on a C plugin's struct, plus the ABI's own. */
+static int
+validate (const char *path, const struct nbdkit_rust_plugin *p)
+{
+  if (p->name == NULL || p->name[0] == '\0') {
+    nbdkit_error ("%s: the plugin has no name", path);
+    return -1;
+  }
+  if (!valid_name (p->name)) {
+    nbdkit_error ("%s: the plugin's name \"%s\" is invalid: it must be "
+                  "ASCII letters, digits and underscores", path, p->name);
+    return -1;
+  }
+  if (p->open == NULL) {
+    nbdkit_error ("%s: plugin %s must have an open callback", path, p->name);
+    return -1;
+  }
+  if (p->get_size == NULL) {
+    nbdkit_error ("%s: plugin %s must have a get_size callback",
+                  path, p->name);
+    return -1;
+  }
+  if (p->pread == NULL) {
+    nbdkit_error ("%s: plugin %s must have a pread callback", path, p->name);
+    return -1;
+  }
+  if (p->max_thread_model < NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS ||
+      p->max_thread_model > NBDKIT_THREAD_MODEL_PARALLEL) {
+    nbdkit_error ("%s: plugin %s has an invalid max_thread_model %" PRId32
+                  " (it must be 0 to 3)", path, p->name, p->max_thread_model);
+    return -1;
+  }
+  return 0;
+}
+
+/* Open the library and ask it for its descriptor.  Returns the dlopen
+ * handle, or NULL after an error.
+ */
+static void *
+open_plugin (const char *path, const char *abs_path,
+             struct nbdkit_rust_plugin *copy)
+{
+  nbdkit_rust_plugin_v1_fn init;
+  const struct nbdkit_rust_plugin *d;
+  void *dl;
+
+  dl = dlopen (abs_path, RTLD_NOW | RTLD_LOCAL);
+  if (dl == NULL) {
+    nbdkit_error ("%s: cannot load the plugin: %s", path, dlerror ());
+    return NULL;
+  }
+
+  init = (nbdkit_rust_plugin_v1_fn) dlsym (dl, NBDKIT_RUST_PLUGIN_V1_SYMBOL);
+  if (init == NULL) {
+    nbdkit_error ("%s: not a Rust nbdkit plugin: it does not export "
+                  NBDKIT_RUST_PLUGIN_V1_SYMBOL " (build it with the nbdkit "
+                  "crate's plugin! macro)", path);
+    goto err;
+  }
+
+  d = init (&rust_host);
+  if (d == NULL) {
+    nbdkit_error ("%s: the plugin failed to initialise "
+                  "(" NBDKIT_RUST_PLUGIN_V1_SYMBOL " returned NULL)", path);
+    goto err;
+  }
+
+  if (copy_descriptor (path, d, copy) == -1 || validate (path, copy) == -1)
+    goto err;
+  return dl;
+
+ err:
+  dlclose (dl);
+  return NULL;
+}
+
+/* Load the Rust plugin at PATH (as the user gave it) and call its load
+ * callback.  Returns the new build, or NULL after an error.
+ */
+struct rust_build *
+rust_build_load (const char *path)
+{
+  struct rust_build *build;
+
+  if (check_file (path) == -1)
+    return NULL;
+
+  build = calloc (1, sizeof *build);
+  if (build == NULL) {
+    nbdkit_error ("calloc: %m");
+    return NULL;
+  }
+
+  /* nbdkit chdir()s to / when it forks, and a reload will reopen the
+   * file later, so keep the path absolute.
+   */
+  build->path = nbdkit_realpath (path);
+  if (build->path == NULL)
+    goto err;
+
+  build->dl = open_plugin (path, build->path, &build->plugin);
+  if (build->dl == NULL)
+    goto err;
+
+  build->number = ++last_build_number;
+  build->refs = 1;
+  nbdkit_debug ("loaded Rust plugin %s (build %u) from %s: ABI %" PRIu32
+                ".%" PRIu32 ", SDK %s",
+                build->plugin.name, build->number, build->path,
+                build->plugin.abi_major, build->plugin.abi_minor,
+                build->plugin.sdk_version ? build->plugin.sdk_version : "?");
+
+  /* Mirrors nbdkit: a plugin without load has nothing to do. */
+  if (build->plugin.load)
+    build->plugin.load ();
+  return build;
+
+ err:
+  free (build->path);
+  free (build);
+  return NULL;
+}
+
+/* Call the plugin's unload, then unmap it. */
+void
+rust_build_unload (struct rust_build *build)
+{
+  /* Mirrors nbdkit: a plugin without unload has nothing to do. */
+  if (build->plugin.unload)
+    build->plugin.unload ();
+  dlclose (build->dl);
+  free (build->path);
+  free (build);
+}

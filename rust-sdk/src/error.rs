@@ -1,0 +1,101 @@
+//! The error type every [`Server`](crate::Server) method returns.
+
+use std::{error, fmt, io};
+
+use crate::errno::EIO;
+
+/// The error type used by [`Result`]: a message for nbdkit's log and the
+/// errno the client receives.
+///
+/// When a [`Server`](crate::Server) method returns `Err(e)`, the SDK logs
+/// `e`'s [`Display`](fmt::Display) text with `nbdkit_error` and hands
+/// [`e.errno()`](Error::errno) to `nbdkit_set_error` (`EIO` if that is 0).
+#[derive(Debug)]
+pub struct Error {
+    source: Box<dyn error::Error + 'static>,
+    errno: i32,
+}
+
+impl Error {
+    /// Create a new Error with a supplied errno.
+    ///
+    /// `error` is anything that converts into a boxed error, including a
+    /// `&str` or a `String`.
+    ///
+    /// # Examples
+    /// ```
+    /// # use nbdkit::{errno, Error};
+    /// let e = Error::new(errno::EINVAL, "Invalid value for option foo");
+    /// assert_eq!(e.errno(), errno::EINVAL);
+    /// assert_eq!(e.to_string(), "Invalid value for option foo");
+    /// ```
+    pub fn new<E>(errno: i32, error: E) -> Error
+    where
+        E: Into<Box<dyn error::Error + 'static>>,
+    {
+        Error {
+            source: error.into(),
+            errno,
+        }
+    }
+
+    /// The errno the client receives for this error (see the
+    /// [`errno`](crate::errno) module).  0 means "unspecified"; the SDK
+    /// sends `EIO` then.
+    pub fn errno(&self) -> i32 {
+        self.errno
+    }
+}
+
+impl error::Error for Error {
+    fn source(&self) -> Option<&(dyn error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+/// The errno is the OS error code the `io::Error` carries, or `EIO` for
+/// an `io::Error` that does not come from the OS (e.g. `UnexpectedEof`).
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        Error {
+            errno: e.raw_os_error().unwrap_or(EIO),
+            source: Box::new(e),
+        }
+    }
+}
+
+/// The Result type returned by all [`Server`](crate::Server) callbacks.
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errno::{ENOENT, ENOSPC};
+
+    #[test]
+    fn new_keeps_errno_and_message() {
+        let e = Error::new(ENOSPC, format!("disk {} is full", 3));
+        assert_eq!(e.errno(), ENOSPC);
+        assert_eq!(e.to_string(), "disk 3 is full");
+        assert!(error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn io_error_with_os_code_keeps_it() {
+        let e: Error = io::Error::from_raw_os_error(ENOENT).into();
+        assert_eq!(e.errno(), ENOENT);
+    }
+
+    #[test]
+    fn io_error_without_os_code_is_eio() {
+        let e: Error = io::Error::new(io::ErrorKind::UnexpectedEof, "short read").into();
+        assert_eq!(e.errno(), EIO);
+        assert_eq!(e.to_string(), "short read");
+    }
+}

@@ -1,0 +1,130 @@
+//! Write [nbdkit](https://gitlab.com/nbdkit/nbdkit) plugins in Rust.
+//!
+//! nbdkit is a toolkit for building Network Block Device servers.  A Rust
+//! plugin is a `cdylib` that implements [`Server`] and registers it with
+//! [`plugin!`].  nbdkit loads it through the `rust` plugin
+//! (nbdkit-rust-plugin.so, the loader):
+//!
+//! ```text
+//! nbdkit rust ./target/release/libmyplugin.so [key=value ...]
+//! ```
+//!
+//! The plugin links against nothing of nbdkit's: the loader hands it a
+//! table of nbdkit's services when it loads it, and the plugin hands back
+//! a descriptor of its callbacks (the contract is
+//! `abi/nbdkit-rust-abi.h`).  So a plugin builds with the standard
+//! library alone, and one plugin binary works with any loader of the same
+//! ABI major version.
+//!
+//! This crate is source-compatible with the public API of the nbdkit
+//! crate 0.3.0, which linked plugins directly into nbdkit: a 0.3.0
+//! plugin builds unchanged (except for the `nix`-feature `peername`,
+//! which now returns a [`PeerName`]).  It adds the callbacks of nbdkit
+//! 1.32 that 0.3.0 lacked ([`Server::list_exports`],
+//! [`Server::default_export`], [`Server::export_description`],
+//! [`Server::block_size`], [`Server::cleanup`]), a function for every
+//! other nbdkit service, and the [`errno`] values, since plugins here
+//! cannot use the `libc` crate.
+//!
+//! ```
+//! use nbdkit::*;
+//!
+//! /// A read-only disk of `SIZE` bytes that all read as `0xab`.
+//! #[derive(Default)]
+//! struct MyPlugin {
+//!     // per-connection state goes here
+//! }
+//!
+//! const SIZE: i64 = 1 << 20;
+//!
+//! impl Server for MyPlugin {
+//!     fn get_size(&self) -> Result<i64> {
+//!         Ok(SIZE)
+//!     }
+//!
+//!     fn name() -> &'static str {
+//!         "my_plugin"
+//!     }
+//!
+//!     fn open(_readonly: bool) -> Result<Box<dyn Server>> {
+//!         Ok(Box::new(MyPlugin::default()))
+//!     }
+//!
+//!     fn read_at(&self, buf: &mut [u8], _offset: u64) -> Result<()> {
+//!         buf.fill(0xab);
+//!         Ok(())
+//!     }
+//!
+//!     fn thread_model() -> Result<ThreadModel> {
+//!         Ok(ThreadModel::Parallel)
+//!     }
+//!
+//!     fn config(key: &str, _value: &str) -> Result<()> {
+//!         Err(Error::new(errno::EINVAL, format!("unknown parameter {}", key)))
+//!     }
+//! }
+//!
+//! plugin!(MyPlugin {thread_model, config});
+//! # fn main() {}
+//! ```
+//!
+//! Build it with `crate-type = ["cdylib"]` in `Cargo.toml`.
+//!
+//! # How callbacks behave
+//!
+//! * Only the methods listed in [`plugin!`] (and the four required ones)
+//!   are given to nbdkit; for every other one nbdkit behaves as for a C
+//!   plugin that leaves the callback out.
+//! * `Err(e)` from a method is logged with nbdkit_error (its `Display`
+//!   text) and the client receives [`e.errno()`](Error::errno), or `EIO`
+//!   if that is 0.
+//! * A panic is caught: it is logged as `"<callback>: panic: <message>"`
+//!   and the request fails with `EIO`; the server keeps going.
+//! * The value [`Server::open`] returns is dropped when the connection
+//!   closes: implement [`Drop`] to release per-connection resources.
+//! * Strings from nbdkit that are not UTF-8 (config keys and values) are
+//!   refused with `EINVAL` before the method is called.
+
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod descriptor;
+pub mod errno;
+mod error;
+mod exports;
+mod extents;
+mod ffi;
+mod glue;
+mod host;
+mod layout;
+mod macros;
+mod peer;
+mod server;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{Error, Result};
+pub use exports::ExportList;
+pub use extents::ExtentHandle;
+pub use host::{
+    absolute_path, disconnect, export_name, is_stdio_safe, is_tls, nanosleep, nbdkit_version,
+    parse_bool, parse_i16, parse_i32, parse_i64, parse_i8, parse_int, parse_probability,
+    parse_size, parse_u16, parse_u32, parse_u64, parse_u8, parse_unsigned, peer_gid, peer_pid,
+    peer_uid, peername, read_password, realpath, shutdown,
+};
+pub use peer::PeerName;
+pub use server::Server;
+pub use types::{CacheFlags, ExtentType, Flags, FuaFlags, ThreadModel};
+
+/// What [`plugin!`] and [`debug!`] expand to.  Not part of the API: it
+/// may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::descriptor::{Builder, Descriptor, DescriptorCell};
+    pub use crate::ffi::{nbdkit_rust_host, nbdkit_rust_plugin, nbdkit_rust_plugin_v1_fn};
+    pub use crate::glue::entry_v1;
+    pub use crate::host::debug_fmt;
+}

@@ -1,0 +1,158 @@
+# Shared setup for the bats suites.  Every test runs a real nbdkit with
+# the real loader and a real libnbd client, captive (-U - --run) so that
+# nothing outlives the test.
+
+# The python3 first on PATH may lack libnbd's module; nbdsh needs
+# Debian's.
+export PATH=/usr/bin:$PATH
+
+top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+: "${LOADER:=$top/build/loader/nbdkit-rust-plugin.so}"
+: "${RUST_OUT:=$top/build/cargo/release}"
+: "${ABI_PLUGINS:=$top/build/tests/abi-plugins}"
+: "${C_PLUGINS:=$top/build/tests/c-plugins}"
+: "${NBDKIT_PLUGINDIR:=$(pkg-config --variable=plugindir nbdkit)}"
+export LOADER RUST_OUT ABI_PLUGINS C_PLUGINS NBDKIT_PLUGINDIR
+
+# Rust cdylibs: examples/* are workspace packages (lib<name>.so), the
+# test plugins are cargo examples of tests/rust-plugins.
+RAMDISK=$RUST_OUT/libramdisk.so
+FILEDISK=$RUST_OUT/libfiledisk.so
+rust_test_plugin () { echo "$RUST_OUT/examples/lib$1.so"; }
+
+# Serve through the loader: serve_rust PLUGIN.so [ARGS...] -- CLIENT...
+# runs nbdkit captive with --run CLIENT; output in $output, status in
+# $status (use with bats' run).
+nbdkit_rust () {
+  nbdkit -U - "$LOADER" "$@"
+}
+
+# Runs a python snippet against $uri inside nbdsh, for use in --run.
+probe_script=$BATS_TEST_DIRNAME/probe.py
+
+# --- behaviour suites (errors, panics, threads, drop, examples) ---
+
+# The behaviour test plugins (tests/rust-plugins/examples).
+FAULTY=$(rust_test_plugin faulty)
+THREADS=$(rust_test_plugin threads)
+THREADS_DEFAULT=$(rust_test_plugin threads_default)
+DROPCOUNT=$(rust_test_plugin dropcount)
+
+# Where serve_logged sends nbdkit's stderr (and its client's).
+nbdkit_log () { echo "$BATS_TEST_TMPDIR/nbdkit.log"; }
+
+# serve_logged PLUGIN.so [ARGS...] [--run CLIENT]: nbdkit serving the
+# Rust plugin through the loader, captive and killed after 60 s.  Its
+# stderr goes to $(nbdkit_log), so that under bats' run $output is
+# only what the client printed on stdout.  The client finds the log's
+# name in $NBDKIT_LOG.
+serve_logged () {
+  local plugin=$1
+  shift
+  NBDKIT_LOG=$(nbdkit_log) \
+    timeout 60 nbdkit -U - "$LOADER" rust="$plugin" "$@" 2>"$(nbdkit_log)"
+}
+
+# serve_foreground PLUGIN.so [ARGS...]: like serve_logged, but nbdkit
+# runs in the foreground (-f) on its own socket with no --run client,
+# for failures that come after nbdkit starts serving (after_fork): with
+# --run the listening socket would outlive the server.
+serve_foreground () {
+  local plugin=$1
+  shift
+  timeout 60 nbdkit -f -U "$BATS_TEST_TMPDIR/sock" "$LOADER" \
+      rust="$plugin" "$@" 2>"$(nbdkit_log)"
+}
+
+# until_logged N REGEX: a shell command for --run that waits, at most
+# 30 s, until N lines of nbdkit's log match REGEX.  A client ends with
+# it when what it waits for happens after it disconnects (a close, a
+# Drop): once the client exits nbdkit quits, and nbdkit 1.32 does not
+# call close for a connection still finishing then.
+until_logged () {
+  printf 'for i in $(seq 300); do [ "$(grep -cE %q "$NBDKIT_LOG")" -ge %d ] && break; sleep 0.1; done' \
+    "$2" "$1"
+}
+
+# logged REGEX: nbdkit's log has a line matching the extended REGEX.
+# On failure it shows the log, for the test's diagnostics.
+logged () {
+  grep -qE -- "$1" "$(nbdkit_log)" && return 0
+  echo "no line matching '$1' in nbdkit's log:" >&2
+  cat "$(nbdkit_log)" >&2
+  return 1
+}
+
+# logged_count REGEX: how many lines of nbdkit's log match REGEX.
+logged_count () { grep -cE -- "$1" "$(nbdkit_log)" || true; }
+
+# nbdsh_script <<'EOF' ... EOF stores a Python client for $nbdsh_run.
+# The client gets `uri`, `nbd`, and the helpers in nbdsh_prelude; it
+# opens its own connections (connect()).
+nbdsh_prelude='
+import errno, os, signal, sys, time
+
+def connect(meta_context=None, **kw):
+    """A new handle connected to the server, after c.set_KEY(VALUE)
+    for each keyword argument."""
+    c = nbd.NBD()
+    if meta_context:
+        c.add_meta_context(meta_context)
+    for k, v in kw.items():
+        getattr(c, "set_" + k)(v)
+    c.connect_uri(uri)
+    return c
+
+def attempt(fn):
+    """Runs a request: "ok", or the errno name the client got."""
+    try:
+        fn()
+        return "ok"
+    except nbd.Error as e:
+        return e.errno or "error without errno"
+
+def wait_logged(regex, count=1, seconds=30):
+    """Waits until COUNT lines of the nbdkit log match REGEX (see
+    until_logged in helpers.bash); returns whether they did."""
+    import re
+    deadline = time.time() + seconds
+    while True:
+        with open(os.environ["NBDKIT_LOG"], errors="replace") as f:
+            n = sum(1 for line in f if re.search(regex, line))
+        if n >= count or time.time() > deadline:
+            return n >= count
+        time.sleep(0.1)
+
+def drain(*hs):
+    """Waits for every request in flight on the handles."""
+    while any(x.aio_in_flight() > 0 for x in hs):
+        for x in hs:
+            if x.aio_in_flight() > 0:
+                x.poll(10)
+'
+nbdsh_script () {
+  NBDSH_SCRIPT="$nbdsh_prelude
+$(cat)"
+  export NBDSH_SCRIPT
+}
+# The --run command running the stored client.
+nbdsh_run='nbdsh -n -c "uri = \"$uri\"" -c "import os; exec(os.environ[\"NBDSH_SCRIPT\"])"'
+
+# --- conformance suites (defaults, callbacks) ---
+
+# run_probe OUT LOG NBDKIT-ARGS...: probe.py against a captive
+# `nbdkit -v -U - NBDKIT-ARGS`, killed after 60 s.  What the client saw
+# goes to OUT, nbdkit's debug log to LOG; the status is nbdkit's.
+run_probe () {
+  local out=$1 log=$2
+  shift 2
+  probe_script=$probe_script timeout 60 nbdkit -v -U - "$@" \
+    --run '/usr/bin/python3 "$probe_script" "$uri"' >"$out" 2>"$log"
+}
+
+# plugin_trace LOG: the conformance plugins' "TRACE <callback> ..."
+# debug messages in an nbdkit -v log, and the thread model nbdkit
+# chose, without nbdkit's prefixes.
+plugin_trace () {
+  sed -n -E 's/^.*debug: (TRACE .*|using thread model: .*)$/\1/p' "$1"
+}
