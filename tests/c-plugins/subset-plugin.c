@@ -63,6 +63,9 @@
  */
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
+/* nbdkit fixes the callbacks' signatures; many ignore the handle. */
+#define UNUSED __attribute__ ((__unused__))
+
 #define DEFAULT_SIZE (1024 * 1024)
 
 /* The disk is shared by all connections and created on first open. */
@@ -249,7 +252,7 @@ subset_open (int readonly)
 }
 
 static int64_t
-subset_get_size (void *handle)
+subset_get_size (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE get_size");
   return size;
@@ -257,7 +260,7 @@ subset_get_size (void *handle)
 
 #ifdef HAVE_EXPORT_DESCRIPTION
 static const char *
-subset_export_description (void *handle)
+subset_export_description (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE export_description");
   return "conformance RAM disk";
@@ -266,7 +269,7 @@ subset_export_description (void *handle)
 
 #ifdef HAVE_BLOCK_SIZE
 static int
-subset_block_size (void *handle,
+subset_block_size (void *handle UNUSED,
                    uint32_t *minimum, uint32_t *preferred, uint32_t *maximum)
 {
   nbdkit_debug ("TRACE block_size");
@@ -279,7 +282,7 @@ subset_block_size (void *handle,
 
 #ifdef HAVE_CAN_WRITE
 static int
-subset_can_write (void *handle)
+subset_can_write (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_write");
   return CAN_WRITE_ANSWER;
@@ -288,7 +291,7 @@ subset_can_write (void *handle)
 
 #ifdef HAVE_CAN_FLUSH
 static int
-subset_can_flush (void *handle)
+subset_can_flush (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_flush");
   return CAN_FLUSH_ANSWER;
@@ -297,7 +300,7 @@ subset_can_flush (void *handle)
 
 #ifdef HAVE_IS_ROTATIONAL
 static int
-subset_is_rotational (void *handle)
+subset_is_rotational (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE is_rotational");
   return 1;
@@ -306,7 +309,7 @@ subset_is_rotational (void *handle)
 
 #ifdef HAVE_CAN_TRIM
 static int
-subset_can_trim (void *handle)
+subset_can_trim (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_trim");
   return CAN_TRIM_ANSWER;
@@ -315,7 +318,7 @@ subset_can_trim (void *handle)
 
 #ifdef HAVE_CAN_ZERO
 static int
-subset_can_zero (void *handle)
+subset_can_zero (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_zero");
   return CAN_ZERO_ANSWER;
@@ -324,7 +327,7 @@ subset_can_zero (void *handle)
 
 #ifdef HAVE_CAN_FAST_ZERO
 static int
-subset_can_fast_zero (void *handle)
+subset_can_fast_zero (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_fast_zero");
   return CAN_FAST_ZERO_ANSWER;
@@ -333,7 +336,7 @@ subset_can_fast_zero (void *handle)
 
 #ifdef HAVE_CAN_FUA
 static int
-subset_can_fua (void *handle)
+subset_can_fua (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_fua");
   return CAN_FUA_ANSWER;
@@ -342,7 +345,7 @@ subset_can_fua (void *handle)
 
 #ifdef HAVE_CAN_MULTI_CONN
 static int
-subset_can_multi_conn (void *handle)
+subset_can_multi_conn (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_multi_conn");
   return 1;
@@ -351,7 +354,7 @@ subset_can_multi_conn (void *handle)
 
 #ifdef HAVE_CAN_EXTENTS
 static int
-subset_can_extents (void *handle)
+subset_can_extents (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_extents");
   return CAN_EXTENTS_ANSWER;
@@ -360,7 +363,7 @@ subset_can_extents (void *handle)
 
 #ifdef HAVE_CAN_CACHE
 static int
-subset_can_cache (void *handle)
+subset_can_cache (void *handle UNUSED)
 {
   nbdkit_debug ("TRACE can_cache");
   return CAN_CACHE_ANSWER;
@@ -368,8 +371,8 @@ subset_can_cache (void *handle)
 #endif
 
 static int
-subset_pread (void *handle, void *buf, uint32_t count, uint64_t offset,
-              uint32_t flags)
+subset_pread (void *handle UNUSED, void *buf, uint32_t count, uint64_t offset,
+              uint32_t flags UNUSED)
 {
   nbdkit_debug ("TRACE pread count=%" PRIu32 " offset=%" PRIu64,
                 count, offset);
@@ -381,8 +384,8 @@ subset_pread (void *handle, void *buf, uint32_t count, uint64_t offset,
 
 #ifdef HAVE_PWRITE
 static int
-subset_pwrite (void *handle, const void *buf, uint32_t count, uint64_t offset,
-               uint32_t flags)
+subset_pwrite (void *handle UNUSED, const void *buf, uint32_t count,
+               uint64_t offset, uint32_t flags)
 {
   nbdkit_debug ("TRACE pwrite count=%" PRIu32 " offset=%" PRIu64 " flags=%s",
                 count, offset, flag_names (flags));
@@ -395,7 +398,7 @@ subset_pwrite (void *handle, const void *buf, uint32_t count, uint64_t offset,
 
 #ifdef HAVE_FLUSH
 static int
-subset_flush (void *handle, uint32_t flags)
+subset_flush (void *handle UNUSED, uint32_t flags UNUSED)
 {
   nbdkit_debug ("TRACE flush");
   return 0;
@@ -415,7 +418,8 @@ clear (uint32_t count, uint64_t offset)
 
 #ifdef HAVE_TRIM
 static int
-subset_trim (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
+subset_trim (void *handle UNUSED, uint32_t count, uint64_t offset,
+             uint32_t flags)
 {
   nbdkit_debug ("TRACE trim count=%" PRIu32 " offset=%" PRIu64 " flags=%s",
                 count, offset, flag_names (flags));
@@ -426,7 +430,8 @@ subset_trim (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
 
 #ifdef HAVE_ZERO
 static int
-subset_zero (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
+subset_zero (void *handle UNUSED, uint32_t count, uint64_t offset,
+             uint32_t flags)
 {
   nbdkit_debug ("TRACE zero count=%" PRIu32 " offset=%" PRIu64 " flags=%s",
                 count, offset, flag_names (flags));
@@ -441,8 +446,8 @@ subset_zero (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
  * callback reports nothing at all, which nbdkit treats as an error.
  */
 static int
-subset_extents (void *handle, uint32_t count, uint64_t offset, uint32_t flags,
-                struct nbdkit_extents *extents)
+subset_extents (void *handle UNUSED, uint32_t count, uint64_t offset,
+                uint32_t flags, struct nbdkit_extents *extents UNUSED)
 {
   nbdkit_debug ("TRACE extents count=%" PRIu32 " offset=%" PRIu64 " flags=%s",
                 count, offset, flag_names (flags));
@@ -464,7 +469,8 @@ subset_extents (void *handle, uint32_t count, uint64_t offset, uint32_t flags,
 
 #ifdef HAVE_CACHE
 static int
-subset_cache (void *handle, uint32_t count, uint64_t offset, uint32_t flags)
+subset_cache (void *handle UNUSED, uint32_t count, uint64_t offset,
+              uint32_t flags UNUSED)
 {
   nbdkit_debug ("TRACE cache count=%" PRIu32 " offset=%" PRIu64,
                 count, offset);
