@@ -34,36 +34,23 @@ rust_load (void)
 static void
 rust_unload (void)
 {
-  if (rust_current)
-    rust_build_unload (rust_current);
-  rust_current = NULL;
+  rust_builds_unload ();
   rust_config_free ();
 }
 
 /* The plugin may choose a stricter model than max_thread_model after
  * configuration, never a looser one; nbdkit then clamps the answer to
  * the loader's own THREAD_MODEL (parallel).  Without a plugin (only
- * reachable with --dump-plugin) the loader's model stands.
+ * reachable with --dump-plugin) the loader's model stands.  nbdkit
+ * asks once, and a reloaded build must live with the answer.
  */
 static int
 rust_thread_model (void)
 {
-  const struct nbdkit_rust_plugin *p;
-  int model;
-
   if (rust_current == NULL)
     return NBDKIT_THREAD_MODEL_PARALLEL;
-  p = &rust_current->plugin;
-  model = p->max_thread_model;
-  if (p->thread_model) {
-    int r = p->thread_model ();
-
-    if (r == -1)
-      return -1;
-    if (r < model)
-      model = r;
-  }
-  return model;
+  rust_server_thread_model = rust_build_thread_model (rust_current);
+  return rust_server_thread_model;
 }
 
 static int
@@ -87,38 +74,51 @@ rust_after_fork (void)
 static void
 rust_cleanup (void)
 {
-  /* Mirrors nbdkit: without cleanup, nothing happens. */
-  if (rust_current && rust_current->plugin.cleanup)
-    rust_current->plugin.cleanup ();
+  rust_builds_cleanup ();
 }
 
-/* Before a connection. */
+/* Before a connection.  These, and open, use the build the connection
+ * started with (rust_connection_build): with rust-reload, the first of
+ * them to run on a new connection is where a new build is loaded.
+ */
 
 static int
 rust_preconnect (int readonly)
 {
+  struct rust_build *build = rust_connection_build ();
+
+  if (build == NULL)
+    return -1;
   /* Mirrors nbdkit: without preconnect, every connection may go on. */
-  if (rust_current->plugin.preconnect == NULL)
+  if (build->plugin.preconnect == NULL)
     return 0;
-  return rust_current->plugin.preconnect (readonly);
+  return build->plugin.preconnect (readonly);
 }
 
 static int
 rust_list_exports (int readonly, int is_tls, struct nbdkit_exports *exports)
 {
+  struct rust_build *build = rust_connection_build ();
+
+  if (build == NULL)
+    return -1;
   /* Mirrors nbdkit: without list_exports, only the default export. */
-  if (rust_current->plugin.list_exports == NULL)
+  if (build->plugin.list_exports == NULL)
     return nbdkit_use_default_export (exports);
-  return rust_current->plugin.list_exports (readonly, is_tls, exports);
+  return build->plugin.list_exports (readonly, is_tls, exports);
 }
 
 static const char *
 rust_default_export (int readonly, int is_tls)
 {
+  struct rust_build *build = rust_connection_build ();
+
+  if (build == NULL)
+    return NULL;
   /* Mirrors nbdkit: without default_export, the default export is "". */
-  if (rust_current->plugin.default_export == NULL)
+  if (build->plugin.default_export == NULL)
     return "";
-  return rust_current->plugin.default_export (readonly, is_tls);
+  return build->plugin.default_export (readonly, is_tls);
 }
 
 /* A connection. */
@@ -133,7 +133,11 @@ rust_open (int readonly)
     nbdkit_error ("malloc: %m");
     return NULL;
   }
-  h->build = rust_current;
+  h->build = rust_connection_build ();
+  if (h->build == NULL) {
+    free (h);
+    return NULL;
+  }
   h->handle = h->build->plugin.open (readonly);
   if (h->handle == NULL) {
     free (h);

@@ -1,10 +1,11 @@
 /* nbdkit-rust: configuration, --dump-plugin and --help.
  *
- * The loader owns one key, rust=PATH (also the magic key, so the bare
- * form "nbdkit rust PATH" works).  Every other key belongs to the Rust
- * plugin.  Keys that come before rust= are kept and replayed to the
- * plugin, in order, as soon as it is loaded; later keys go straight
- * through.
+ * The loader owns two keys: rust=PATH (also the magic key, so the bare
+ * form "nbdkit rust PATH" works) and rust-reload=BOOL.  Every other key
+ * belongs to the Rust plugin.  Keys that come before rust= are kept and
+ * replayed to the plugin, in order, as soon as it is loaded; later keys
+ * go straight through.  All of them stay recorded, so that a new build
+ * loaded by rust-reload gets the same keys in the same order.
  */
 
 #include <stdio.h>
@@ -16,41 +17,53 @@
 /* The build new connections get; NULL until rust= is seen. */
 struct rust_build *rust_current;
 
-/* Keys given before rust=, in command line order. */
-struct buffered_key {
+/* The Rust plugin's keys, in command line order, as the plugin got
+ * them (a bare parameter under the plugin's magic key).
+ */
+struct plugin_key {
   char *key;
   char *value;
 };
-static struct buffered_key *buffered;
-static size_t nr_buffered;
+static struct plugin_key *keys;
+static size_t nr_keys;
 
 const char rust_config_help[] =
   "rust=PATH         (required) The Rust plugin (.so) to load.\n"
   "                  The key may be left out: nbdkit rust PATH [KEY=VALUE...]\n"
+  "rust-reload=BOOL  (default false) Before each new connection, load PATH\n"
+  "                  again if the file changed (cargo build): new connections\n"
+  "                  get the new build, connections already open keep theirs.\n"
+  "                  A new build gets the same KEY=VALUEs in the same order,\n"
+  "                  and config_complete, get_ready and after_fork; it may\n"
+  "                  not ask for a stricter thread model than the server\n"
+  "                  started with.  It does not inherit the old build's\n"
+  "                  global state.  If it fails any step, an error is logged\n"
+  "                  and the running build stays.  Builds run from private\n"
+  "                  copies in $TMPDIR.\n"
   "KEY=VALUE ...     Every other parameter is passed to the Rust plugin.\n"
   "Use 'nbdkit rust rust=PATH --dump-plugin' to show the Rust plugin's own\n"
   "details, including the parameters it takes (rust_plugin_config_help).";
 
 static int
-buffer_key (const char *key, const char *value)
+record_key (const char *key, const char *value)
 {
-  struct buffered_key *p;
+  struct plugin_key *p;
 
-  p = realloc (buffered, (nr_buffered + 1) * sizeof *p);
+  p = realloc (keys, (nr_keys + 1) * sizeof *p);
   if (p == NULL) {
     nbdkit_error ("realloc: %m");
     return -1;
   }
-  buffered = p;
-  p[nr_buffered].key = strdup (key);
-  p[nr_buffered].value = strdup (value);
-  if (p[nr_buffered].key == NULL || p[nr_buffered].value == NULL) {
+  keys = p;
+  p[nr_keys].key = strdup (key);
+  p[nr_keys].value = strdup (value);
+  if (p[nr_keys].key == NULL || p[nr_keys].value == NULL) {
     nbdkit_error ("strdup: %m");
-    free (p[nr_buffered].key);
-    free (p[nr_buffered].value);
+    free (p[nr_keys].key);
+    free (p[nr_keys].value);
     return -1;
   }
-  nr_buffered++;
+  nr_keys++;
   return 0;
 }
 
@@ -59,63 +72,91 @@ rust_config_free (void)
 {
   size_t i;
 
-  for (i = 0; i < nr_buffered; i++) {
-    free (buffered[i].key);
-    free (buffered[i].value);
+  for (i = 0; i < nr_keys; i++) {
+    free (keys[i].key);
+    free (keys[i].value);
   }
-  free (buffered);
-  buffered = NULL;
-  nr_buffered = 0;
+  free (keys);
+  keys = NULL;
+  nr_keys = 0;
 }
 
-/* Give one key to the loaded plugin. */
+/* Give one key to a loaded build. */
 static int
-forward (const char *key, const char *value)
+forward (struct rust_build *build, const char *key, const char *value)
 {
-  const struct nbdkit_rust_plugin *p = &rust_current->plugin;
+  const struct nbdkit_rust_plugin *p = &build->plugin;
 
   /* Mirrors nbdkit: a plugin without config takes no parameters. */
   if (p->config == NULL) {
     nbdkit_error ("%s: the Rust plugin %s takes no parameters, "
-                  "but was given %s", rust_current->path, p->name, key);
+                  "but was given %s", build->path, p->name, key);
     return -1;
   }
   return p->config (key, value);
+}
+
+/* Give a build every key recorded so far, in order. */
+int
+rust_config_replay (struct rust_build *build)
+{
+  size_t i;
+
+  for (i = 0; i < nr_keys; i++)
+    if (forward (build, keys[i].key, keys[i].value) == -1)
+      return -1;
+  return 0;
+}
+
+/* Record a key for the plugin, and give it to the plugin if loaded. */
+static int
+plugin_key (const char *key, const char *value)
+{
+  if (record_key (key, value) == -1)
+    return -1;
+  if (rust_current == NULL)
+    return 0;
+  return forward (rust_current, key, value);
 }
 
 /* Load the plugin named by rust=, then replay the keys given before it. */
 static int
 load_plugin (const char *path)
 {
-  size_t i;
-  int r = 0;
-
   if (path[0] == '\0') {
     nbdkit_error ("rust= must not be empty: "
                   "it is the path of the Rust plugin (.so) to load");
     return -1;
   }
 
-  rust_current = rust_build_load (path);
+  if (rust_reload_watch (path) == -1)
+    return -1;
+  if (rust_reload)
+    rust_current = rust_reload_load_first (path);
+  else
+    rust_current = rust_build_load (path, NULL);
   if (rust_current == NULL)
     return -1;
 
-  for (i = 0; i < nr_buffered && r == 0; i++)
-    r = forward (buffered[i].key, buffered[i].value);
-  rust_config_free ();
-  return r;
+  return rust_config_replay (rust_current);
 }
 
 int
 rust_config (const char *key, const char *value)
 {
   const char *magic;
+  int r;
 
-  if (strcmp (key, "rust") != 0) {
-    if (rust_current == NULL)
-      return buffer_key (key, value);
-    return forward (key, value);
+  if (strcmp (key, "rust-reload") == 0) {
+    r = nbdkit_parse_bool (value);
+    if (r == -1)
+      return -1;
+    rust_reload = r;
+    return 0;
   }
+
+  if (strcmp (key, "rust") != 0)
+    return plugin_key (key, value);
 
   if (rust_current == NULL)
     return load_plugin (value);
@@ -125,7 +166,7 @@ rust_config (const char *key, const char *value)
    */
   magic = rust_current->plugin.magic_config_key;
   if (magic != NULL && magic[0] != '\0')
-    return forward (magic, value);
+    return plugin_key (magic, value);
 
   nbdkit_error ("rust= given twice (%s is already loaded, and the Rust "
                 "plugin %s takes no bare parameters)",
@@ -142,6 +183,12 @@ rust_config_complete (void)
     nbdkit_error ("rust=PATH is required: the Rust plugin (.so) to load");
     return -1;
   }
+
+  /* Now that every key is known: rust-reload may have come after
+   * rust=, and then the first build still maps PATH itself.
+   */
+  if (rust_reload && rust_reload_start () == -1)
+    return -1;
 
   p = &rust_current->plugin;
   /* Mirrors nbdkit: without config_complete, configuration succeeds. */
@@ -173,8 +220,8 @@ dump_field (const char *key, const char *value)
   putchar ('\n');
 }
 
-static const char *
-thread_model_name (int model)
+const char *
+rust_thread_model_name (int model)
 {
   switch (model) {
   case NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS:
@@ -221,7 +268,7 @@ rust_dump_plugin (void)
     dump_field ("rust_plugin_config_help", p->config_help);
   dump_field ("rust_sdk_version", p->sdk_version ? p->sdk_version : "");
   printf ("rust_plugin_thread_model=%s\n",
-          thread_model_name (p->max_thread_model));
+          rust_thread_model_name (p->max_thread_model));
   fflush (stdout);
 
   /* Mirrors nbdkit: without dump_plugin there are no custom fields. */

@@ -21,10 +21,12 @@ static unsigned last_build_number;
 
 /* Refuse anything dlopen() should not be let near: dlopen() runs the
  * constructors of whatever it maps, and its message for a text file
- * ("invalid ELF header") does not say what the user did wrong.
+ * ("invalid ELF header") does not say what the user did wrong.  FILE
+ * is what will be opened (PATH itself, or a private copy of it made by
+ * reload.c); messages name PATH.
  */
 static int
-check_file (const char *path)
+check_file (const char *path, const char *file)
 {
   static const char elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
   struct stat st;
@@ -32,7 +34,7 @@ check_file (const char *path)
   ssize_t n;
   int fd;
 
-  if (stat (path, &st) == -1) {
+  if (stat (file, &st) == -1) {
     nbdkit_error ("%s: %m", path);
     return -1;
   }
@@ -45,7 +47,7 @@ check_file (const char *path)
     return -1;
   }
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
+  fd = open (file, O_RDONLY | O_CLOEXEC);
   if (fd == -1) {
     nbdkit_error ("%s: %m", path);
     return -1;
@@ -165,18 +167,18 @@ validate (const char *path, const struct nbdkit_rust_plugin *p)
   return 0;
 }
 
-/* Open the library and ask it for its descriptor.  Returns the dlopen
- * handle, or NULL after an error.
+/* Open the library FILE and ask it for its descriptor.  Returns the
+ * dlopen handle, or NULL after an error.
  */
 static void *
-open_plugin (const char *path, const char *abs_path,
+open_plugin (const char *path, const char *file,
              struct nbdkit_rust_plugin *copy)
 {
   nbdkit_rust_plugin_v1_fn init;
   const struct nbdkit_rust_plugin *d;
   void *dl;
 
-  dl = dlopen (abs_path, RTLD_NOW | RTLD_LOCAL);
+  dl = dlopen (file, RTLD_NOW | RTLD_LOCAL);
   if (dl == NULL) {
     nbdkit_error ("%s: cannot load the plugin: %s", path, dlerror ());
     return NULL;
@@ -207,14 +209,17 @@ open_plugin (const char *path, const char *abs_path,
 }
 
 /* Load the Rust plugin at PATH (as the user gave it) and call its load
- * callback.  Returns the new build, or NULL after an error.
+ * callback.  With rust-reload, COPY is the private copy of PATH to map
+ * instead (see reload.c), which the new build owns (rust_build_unload
+ * removes it); else COPY is NULL.  Returns the new build, or NULL
+ * after an error, and then COPY is still the caller's.
  */
 struct rust_build *
-rust_build_load (const char *path)
+rust_build_load (const char *path, char *copy)
 {
   struct rust_build *build;
 
-  if (check_file (path) == -1)
+  if (check_file (path, copy ? copy : path) == -1)
     return NULL;
 
   build = calloc (1, sizeof *build);
@@ -230,15 +235,17 @@ rust_build_load (const char *path)
   if (build->path == NULL)
     goto err;
 
-  build->dl = open_plugin (path, build->path, &build->plugin);
+  build->dl = open_plugin (path, copy ? copy : build->path, &build->plugin);
   if (build->dl == NULL)
     goto err;
 
+  build->copy = copy;
   build->number = ++last_build_number;
   build->refs = 1;
-  nbdkit_debug ("loaded Rust plugin %s (build %u) from %s: ABI %" PRIu32
+  nbdkit_debug ("loaded Rust plugin %s (build %u) from %s%s%s: ABI %" PRIu32
                 ".%" PRIu32 ", SDK %s",
                 build->plugin.name, build->number, build->path,
+                copy ? ", private copy " : "", copy ? copy : "",
                 build->plugin.abi_major, build->plugin.abi_minor,
                 build->plugin.sdk_version ? build->plugin.sdk_version : "?");
 
@@ -253,7 +260,7 @@ rust_build_load (const char *path)
   return NULL;
 }
 
-/* Call the plugin's unload, then unmap it. */
+/* Call the plugin's unload, then unmap it and remove its private copy. */
 void
 rust_build_unload (struct rust_build *build)
 {
@@ -261,6 +268,32 @@ rust_build_unload (struct rust_build *build)
   if (build->plugin.unload)
     build->plugin.unload ();
   dlclose (build->dl);
+  if (build->copy) {
+    if (unlink (build->copy) == -1)
+      nbdkit_error ("rust-reload: removing %s: %m", build->copy);
+    free (build->copy);
+  }
   free (build->path);
   free (build);
+}
+
+/* The thread model BUILD asks for once configured: its
+ * max_thread_model, or a stricter one chosen by its thread_model
+ * callback (never a looser one).  -1 if the callback failed.
+ */
+int
+rust_build_thread_model (const struct rust_build *build)
+{
+  const struct nbdkit_rust_plugin *p = &build->plugin;
+  int model = p->max_thread_model;
+
+  if (p->thread_model) {
+    int r = p->thread_model ();
+
+    if (r == -1)
+      return -1;
+    if (r < model)
+      model = r;
+  }
+  return model;
 }

@@ -3,8 +3,9 @@
 # client.
 #
 # The plugin is sub_full (tests/rust-plugins/examples/sub_full.rs),
-# which registers every callback, served through the loader with
-# nbdkit -v.  Each callback logs "TRACE <callback> <arguments>" (see
+# which registers every callback, served the RUST_VIA way (through the
+# loader, or loaded directly by nbdkit; see rust_server in helpers.bash)
+# with nbdkit -v.  Each callback logs "TRACE <callback> <arguments>" (see
 # plugin_trace in helpers.bash), which shows that nbdkit's call reached
 # it; the client (probe.py or an nbdsh script) shows that its answer
 # came back.
@@ -23,7 +24,9 @@ probe_full () {
   done
   [ $# -gt 0 ] && shift
   out=$BATS_TEST_TMPDIR/out log=$BATS_TEST_TMPDIR/log
-  if ! run_probe "$out" "$log" "${options[@]}" "$LOADER" rust="$full" "$@"
+  local server
+  rust_server "$full" || return 1
+  if ! run_probe "$out" "$log" "${options[@]}" "${server[@]}" "$@"
   then
     echo "nbdkit or the probe failed:"
     cat "$out" "$log"
@@ -45,7 +48,9 @@ script_full () {
 }
 
 serve_script () {
-  timeout 60 nbdkit -v -U - "$@" "$LOADER" rust="$full" \
+  local server
+  rust_server "$full" || return 1
+  timeout 60 nbdkit -v -U - "$@" "${server[@]}" \
     --run "$nbdsh_run" 2>"$log"
 }
 
@@ -108,7 +113,8 @@ EOF
 }
 
 @test "config: the plugin's error for an unknown key stops nbdkit" {
-  run timeout 60 nbdkit -U - "$LOADER" rust="$full" colour=blue --run true
+  rust_server "$full"
+  run timeout 60 nbdkit -U - "${server[@]}" colour=blue --run true
   [ "$status" -ne 0 ]
   [[ "$output" == *"unknown parameter 'colour'"* ]]
 }
@@ -292,7 +298,8 @@ EOF
 }
 
 @test "list_exports: nbdinfo --list sees the exports" {
-  run timeout 60 nbdkit -U - "$LOADER" rust="$full" \
+  rust_server "$full"
+  run timeout 60 nbdkit -U - "${server[@]}" \
       --run 'nbdinfo --list --json "$uri"'
   [ "$status" -eq 0 ]
   [[ "$output" == *'"export-name": "alpha"'* ]]
@@ -358,7 +365,8 @@ EOF
 }
 
 @test "dump_plugin: nbdkit --dump-plugin prints the plugin's lines" {
-  run timeout 60 nbdkit --dump-plugin "$LOADER" rust="$full"
+  rust_server "$full"
+  run timeout 60 nbdkit --dump-plugin "${server[@]}"
   [ "$status" -eq 0 ]
   [[ "$output" == *"subset_dump_plugin=full"* ]]
 }

@@ -1,103 +1,141 @@
 #!/usr/bin/env bats
-# A Rust plugin that leaves callbacks out is served exactly as nbdkit
-# serves a C plugin that leaves the same callbacks out.
+# Three-way conformance: a Rust plugin that leaves callbacks out is
+# served exactly as nbdkit serves a C plugin that leaves the same
+# callbacks out, whichever way nbdkit loads the Rust plugin.
 #
-# Every subset of callbacks exists twice: tests/c-plugins/c-<subset>.so,
-# served by nbdkit directly, and the Rust twin
-# tests/rust-plugins/examples/sub_<subset>.rs, served through the
-# loader.  For each subset, read-write and read-only (-r):
+#   bats tests/defaults.bats        (ctest: bats-defaults)
 #
-# - "client view": probe.py prints what a client sees (flags, block
-#   sizes, exports, the outcome and effect of each request); both sides
-#   must print the same text.
-# - "plugin calls": the plugins log every callback nbdkit makes; both
-#   must receive the same calls with the same arguments, and nbdkit
-#   must choose the same thread model.
+# Every subset of callbacks exists twice: tests/c-plugins/c-<subset>.so
+# and its Rust twin tests/rust-plugins/examples/sub_<subset>.rs.  Each
+# subset is served three ways:
 #
-# Then, for the key subsets, the values nbdkit really answers (checked
-# on both sides), so that the suite fails if both sides were wrong
-# alike.  Rows of docs' nbdkit-facts.md tables are named in the tests.
+#   c       the C reference, loaded by nbdkit:  nbdkit c-<subset>.so
+#   loader  the Rust twin through the loader:   nbdkit LOADER rust=sub_<subset>.so
+#   direct  the same Rust file, loaded by nbdkit: nbdkit sub_<subset>.so
+#
+# For each subset, read-write and read-only (-r):
+#
+# - "client view": probe.py prints what a client sees (flags, size,
+#   block sizes, exports, the outcome and effect of read, write, FUA
+#   write, flush, trim, zero, fast zero, cache and block status); all
+#   three must print the same text.
+# - "plugin calls": the plugins log every callback nbdkit makes; all
+#   three must receive the same calls with the same arguments, and
+#   nbdkit must choose the same thread model.
+#
+# Any difference fails the test and prints the diff against the C
+# reference.  Then, for the key subsets, the values nbdkit really
+# answers (checked all three ways), so that the suite fails if all
+# were wrong alike.  Rows of nbdkit-facts.md's tables are named in the
+# tests.
 
 load helpers
 
-# serve_both SUBSET [NBDKIT-OPTION...]: probes the C plugin and the
-# Rust twin; sets c_out, c_log, rust_out, rust_log.
-serve_both () {
-  local subset=$1
+# The ways a subset is served, the C reference first.
+ways=(c loader direct)
+
+# way_label WAY SUBSET: what a diff calls WAY.
+way_label () {
+  case "$1" in
+    c) echo "C c-$2.so" ;;
+    loader) echo "Rust sub_$2 through the loader" ;;
+    direct) echo "Rust sub_$2 loaded directly" ;;
+  esac
+}
+
+# way_args WAY SUBSET: sets the array $args to the nbdkit arguments
+# that serve SUBSET the WAY way.
+way_args () {
+  case "$1" in
+    c) args=("$C_PLUGINS/c-$2.so") ;;
+    loader) args=("$LOADER" rust="$(rust_test_plugin "sub_$2")") ;;
+    direct) args=("$(rust_test_plugin "sub_$2")") ;;
+  esac
+}
+
+# out WAY, log WAY: where serve_all put what WAY's client saw and
+# nbdkit's log.
+out () { echo "$BATS_TEST_TMPDIR/$1.out"; }
+log () { echo "$BATS_TEST_TMPDIR/$1.log"; }
+
+# serve_all SUBSET [NBDKIT-OPTION...]: probes SUBSET all three ways.
+serve_all () {
+  local subset=$1 way args
   shift
-  c_out=$BATS_TEST_TMPDIR/c.out c_log=$BATS_TEST_TMPDIR/c.log
-  rust_out=$BATS_TEST_TMPDIR/rust.out rust_log=$BATS_TEST_TMPDIR/rust.log
-  if ! run_probe "$c_out" "$c_log" "$@" "$C_PLUGINS/c-$subset.so"; then
-    echo "the C reference c-$subset.so failed:"
-    cat "$c_out" "$c_log"
-    return 1
-  fi
-  if ! run_probe "$rust_out" "$rust_log" "$@" \
-       "$LOADER" rust="$(rust_test_plugin "sub_$subset")"; then
-    echo "the Rust plugin sub_$subset failed through the loader:"
-    cat "$rust_out" "$rust_log"
-    return 1
-  fi
+  for way in "${ways[@]}"; do
+    way_args "$way" "$subset"
+    if ! run_probe "$(out "$way")" "$(log "$way")" "$@" "${args[@]}"; then
+      echo "$(way_label "$way" "$subset") failed:"
+      cat "$(out "$way")" "$(log "$way")"
+      return 1
+    fi
+  done
 }
 
 # same_client_view SUBSET [NBDKIT-OPTION...]
 same_client_view () {
-  serve_both "$@" || return 1
-  diff -u --label "client view, C c-$1.so" \
-       --label "client view, Rust sub_$1 through the loader" \
-       "$c_out" "$rust_out"
+  local way differ=0
+  serve_all "$@" || return 1
+  for way in loader direct; do
+    diff -u --label "client view, $(way_label c "$1")" \
+         --label "client view, $(way_label "$way" "$1")" \
+         "$(out c)" "$(out "$way")" || differ=1
+  done
+  return $differ
 }
 
 # same_plugin_calls SUBSET [NBDKIT-OPTION...]
 same_plugin_calls () {
-  serve_both "$@" || return 1
-  diff -u --label "calls, C c-$1.so" \
-       --label "calls, Rust sub_$1 through the loader" \
-       <(plugin_trace "$c_log") <(plugin_trace "$rust_log")
+  local way differ=0
+  serve_all "$@" || return 1
+  for way in loader direct; do
+    diff -u --label "calls, $(way_label c "$1")" \
+         --label "calls, $(way_label "$way" "$1")" \
+         <(plugin_trace "$(log c)") <(plugin_trace "$(log "$way")") ||
+      differ=1
+  done
+  return $differ
 }
 
-# sees <<EOF ... EOF: both clients saw each of these lines.
+# sees <<EOF ... EOF: every client saw each of these lines.
 sees () {
-  local line missing=0
+  local line way missing=0
   while IFS= read -r line; do
-    if ! grep -qFx -- "$line" "$c_out"; then
-      echo "C reference lacks: $line"
-      missing=1
-    fi
-    if ! grep -qFx -- "$line" "$rust_out"; then
-      echo "Rust through the loader lacks: $line"
-      missing=1
-    fi
+    for way in "${ways[@]}"; do
+      if ! grep -qFx -- "$line" "$(out "$way")"; then
+        echo "$way lacks: $line"
+        missing=1
+      fi
+    done
   done
   if [ $missing -ne 0 ]; then
-    echo "--- C reference saw:"; cat "$c_out"
-    echo "--- Rust through the loader saw:"; cat "$rust_out"
+    for way in "${ways[@]}"; do
+      echo "--- $way saw:"; cat "$(out "$way")"
+    done
   fi
   return $missing
 }
 
-# called <<EOF ... EOF: both plugins received each of these calls
-# (lines of plugin_trace); not_called CALL: neither received CALL.
+# called <<EOF ... EOF: every plugin received each of these calls
+# (lines of plugin_trace); not_called CALL: none received CALL.
 called () {
-  local line missing=0
+  local line way missing=0
   while IFS= read -r line; do
-    if ! plugin_trace "$c_log" | grep -qFx -- "$line"; then
-      echo "C reference was not called: $line"
-      missing=1
-    fi
-    if ! plugin_trace "$rust_log" | grep -qFx -- "$line"; then
-      echo "Rust through the loader was not called: $line"
-      missing=1
-    fi
+    for way in "${ways[@]}"; do
+      if ! plugin_trace "$(log "$way")" | grep -qFx -- "$line"; then
+        echo "$way was not called: $line"
+        missing=1
+      fi
+    done
   done
   return $missing
 }
 not_called () {
-  local log
-  for log in "$c_log" "$rust_log"; do
-    if plugin_trace "$log" | grep -q -- "^TRACE $1\( \|$\)"; then
-      echo "$1 was called in $log:"
-      plugin_trace "$log"
+  local way
+  for way in "${ways[@]}"; do
+    if plugin_trace "$(log "$way")" | grep -q -- "^TRACE $1\( \|$\)"; then
+      echo "$1 was called ($way):"
+      plugin_trace "$(log "$way")"
       return 1
     fi
   done
@@ -106,7 +144,7 @@ not_called () {
 # The pristine disk, as the probe's digest shows it.
 pristine=8c5210e380bb0d6f
 
-# --- The same on both sides, for every subset and mode ---
+# --- The same all three ways, for every subset and mode ---
 
 @test "full, read-write: client view is the same" {
   same_client_view full
@@ -396,7 +434,7 @@ pristine=8c5210e380bb0d6f
   same_plugin_calls rotational_multiconn -r
 }
 
-# --- What nbdkit really answers, checked on both sides ---
+# --- What nbdkit really answers, checked all three ways ---
 
 @test "minimal: missing can_* and block_size answer no and nothing" {
   # can_write without pwrite, can_flush without flush, can_trim without
@@ -404,7 +442,7 @@ pristine=8c5210e380bb0d6f
   # without cache: none; can_zero and can_fua are moot on a read-only
   # export; block_size: all zero; can_extents without extents: false,
   # so nbdkit reports the whole disk as data.
-  serve_both minimal
+  serve_all minimal
   sees <<EOF
 is_read_only: 1
 can_flush: 0
@@ -426,20 +464,22 @@ EOF
 
 @test "minimal: missing list_exports, default_export, export_description" {
   # Only the default export, named "", without a description.
-  serve_both minimal
+  serve_all minimal
   sees <<EOF
 list_exports: name='' description=''
 export '': canonical name='' description='unavailable (ENOTSUP)' size=1048576
 EOF
-  run grep -c '^list_exports:' "$rust_out"
-  [ "$output" -eq 1 ]
+  for way in "${ways[@]}"; do
+    run grep -c '^list_exports:' "$(out "$way")"
+    [ "$output" -eq 1 ]
+  done
 }
 
 @test "minimal: missing thread_model and lifecycle callbacks" {
   # The loader's model (parallel); preconnect, get_ready, after_fork,
   # cleanup, load, unload and config_complete: nothing happens, the
   # server serves.
-  serve_both minimal
+  serve_all minimal
   called <<EOF
 using thread model: parallel
 EOF
@@ -450,17 +490,18 @@ EOF
 }
 
 @test "minimal: without config, any key is an error" {
-  run timeout 60 nbdkit -U - "$C_PLUGINS/c-minimal.so" foo=bar --run true
-  echo "C reference: $output"
-  [ "$status" -ne 0 ]
-  run timeout 60 nbdkit -U - "$LOADER" rust="$(rust_test_plugin sub_minimal)" \
-      foo=bar --run true
-  echo "Rust through the loader: $output"
-  [ "$status" -ne 0 ]
+  local way args
+  for way in "${ways[@]}"; do
+    way_args "$way" minimal
+    run timeout 60 nbdkit -U - "${args[@]}" foo=bar --run 'echo client ran'
+    echo "$(way_label "$way" minimal): $output"
+    [ "$status" -eq 1 ]
+    [[ "$output" != *"client ran"* ]]
+  done
 }
 
 @test "full: thread_model answers serialize_requests" {
-  serve_both full
+  serve_all full
   called <<EOF
 TRACE thread_model
 using thread model: serialize_requests
@@ -471,7 +512,7 @@ EOF
   # can_write: true with pwrite; can_zero: emulate without zero (nbdkit
   # writes zeroes through pwrite); can_fast_zero: true without zero, and
   # the fast zero fails with EOPNOTSUPP; can_fua: none without flush.
-  serve_both write_only
+  serve_all write_only
   sees <<EOF
 is_read_only: 0
 can_flush: 0
@@ -491,7 +532,7 @@ EOF
   # write: EROFS (the client sees EPERM); flush, trim, block status:
   # EINVAL; cache: success, nothing done; zero: emulated through the
   # missing pwrite, so EROFS; fast zero: EOPNOTSUPP.
-  serve_both cans_without_callbacks
+  serve_all cans_without_callbacks
   sees <<EOF
 is_read_only: 0
 can_flush: 1
@@ -511,7 +552,7 @@ EOF
 }
 
 @test "can_write_false: can_write saying no makes the export read-only" {
-  serve_both can_write_false
+  serve_all can_write_false
   sees <<EOF
 is_read_only: 1
 pwrite: refused by client
@@ -524,7 +565,7 @@ EOF
 @test "zero_no_can_zero: zero without can_zero is native, no fast zero" {
   # can_zero: native with zero; can_fast_zero: false, as can_zero said
   # yes.
-  serve_both zero_no_can_zero
+  serve_all zero_no_can_zero
   sees <<EOF
 can_zero: 1
 can_fast_zero: 0
@@ -540,7 +581,7 @@ EOF
   # can_zero saying no: emulate.  can_fast_zero is false: nbdkit 1.32
   # negates its tri-state can_zero (emulate = 1), so it does not
   # advertise fast zero although can_zero said no.
-  serve_both can_zero_false
+  serve_all can_zero_false
   sees <<EOF
 can_zero: 1
 can_fast_zero: 0
@@ -558,7 +599,7 @@ EOF
   # can_zero says yes but zero is missing: the loader's zero fails with
   # EOPNOTSUPP and nbdkit falls back to writing zeroes; a fast zero
   # fails with EOPNOTSUPP.
-  serve_both can_zero_no_zero
+  serve_all can_zero_no_zero
   sees <<EOF
 can_zero: 1
 can_fast_zero: 1
@@ -573,24 +614,28 @@ EOF
 @test "flush_no_can_fua: flush without can_fua emulates FUA" {
   # can_flush: true with flush; can_fua: emulate with flush, so a FUA
   # write is a plain write, then a flush.
-  serve_both flush_no_can_fua
+  serve_all flush_no_can_fua
   sees <<EOF
 can_flush: 1
 can_fua: 1
 pwrite+fua: ok; disk 837f699e39ffa396
 flush: ok; disk 837f699e39ffa396
 EOF
-  diff -u - <(plugin_trace "$rust_log" | grep -E '^TRACE (pwrite|flush)') <<EOF
+  local way
+  for way in "${ways[@]}"; do
+    diff -u --label expected --label "$way" - \
+         <(plugin_trace "$(log "$way")" | grep -E '^TRACE (pwrite|flush)') <<EOF
 TRACE pwrite count=65536 offset=4096 flags=none
 TRACE pwrite count=4096 offset=131072 flags=none
 TRACE flush
 TRACE flush
 TRACE pwrite count=65536 offset=393216 flags=none
 EOF
+  done
 }
 
 @test "can_flush_false: FUA emulation calls flush although can_flush said no" {
-  serve_both can_flush_false
+  serve_all can_flush_false
   sees <<EOF
 can_flush: 0
 can_fua: 1
@@ -605,7 +650,7 @@ EOF
 
 @test "can_fua_no_flush: FUA emulated without flush fails with EINVAL" {
   # The write lands, the emulating flush is missing: EINVAL.
-  serve_both can_fua_no_flush
+  serve_all can_fua_no_flush
   sees <<EOF
 can_flush: 0
 can_fua: 1
@@ -614,7 +659,7 @@ EOF
 }
 
 @test "trim_only: trim without can_trim is advertised and called" {
-  serve_both trim_only
+  serve_all trim_only
   sees <<EOF
 can_trim: 1
 trim: ok; range reads zeroes; disk 4637844c9b1a7ab4
@@ -625,7 +670,7 @@ EOF
 }
 
 @test "cache_only: cache without can_cache is native" {
-  serve_both cache_only
+  serve_all cache_only
   sees <<EOF
 can_cache: 1
 cache: ok; disk $pristine
@@ -636,7 +681,7 @@ EOF
 }
 
 @test "extents_only: extents without can_extents is used" {
-  serve_both extents_only
+  serve_all extents_only
   sees <<EOF
 block_status: ok; extents 524288:data 524288:hole+zero
 EOF
@@ -646,14 +691,14 @@ EOF
 }
 
 @test "extents_empty: an extents callback reporting nothing is EINVAL" {
-  serve_both extents_empty
+  serve_all extents_empty
   sees <<EOF
 block_status: EINVAL; extents 
 EOF
 }
 
 @test "block_size_only: block_size answers reach the client" {
-  serve_both block_size_only
+  serve_all block_size_only
   sees <<EOF
 block_size minimum: 512
 block_size preferred: 4096
@@ -662,7 +707,7 @@ EOF
 }
 
 @test "exports: list_exports, default_export, export_description" {
-  serve_both exports
+  serve_all exports
   sees <<EOF
 list_exports: name='alpha' description='the first export'
 list_exports: name='beta' description=''
@@ -672,7 +717,7 @@ EOF
 }
 
 @test "rotational_multiconn: is_rotational and can_multi_conn say yes" {
-  serve_both rotational_multiconn
+  serve_all rotational_multiconn
   sees <<EOF
 can_multi_conn: 1
 is_rotational: 1

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# The examples, served through the loader as a user would serve them:
+# The examples, served as a user would serve them, through the loader or
+# loaded directly by nbdkit (RUST_VIA, see rust_server in helpers.bash):
 # ramdisk (examples/ramdisk, size=SIZE, a sparse RAM disk shared by all
 # connections) and filedisk (examples/filedisk, file=PATH, a file opened
 # by each connection).
@@ -149,15 +150,18 @@ make_disk () {
   [ "${lines[1]}" = "['filedisk', 'filedisk']" ]
 }
 
-@test "filedisk: nbdkit LOADER rust=PLUGIN PATH gives PATH to the file key" {
+@test "filedisk: a bare PATH after the plugin goes to the file key" {
+  # nbdkit LOADER rust=PLUGIN PATH, or nbdkit PLUGIN PATH directly.
   make_disk
-  run timeout 60 nbdkit -U - "$LOADER" rust="$FILEDISK" "$disk" \
+  rust_server "$FILEDISK"
+  run timeout 60 nbdkit -U - "${server[@]}" "$disk" \
       --run 'nbdinfo --size "$uri"'
   [ "$status" -eq 0 ]
   [ "$output" = 1048576 ]
 }
 
 @test "filedisk: nbdkit LOADER PLUGIN PATH (both bare) serves the file" {
+  [ "$RUST_VIA" = loader ] || skip "the loader's syntax"
   make_disk
   run timeout 60 nbdkit -U - "$LOADER" "$FILEDISK" "$disk" \
       --run 'nbdinfo --size "$uri"'

@@ -1,6 +1,7 @@
 # Shared setup for the bats suites.  Every test runs a real nbdkit with
-# the real loader and a real libnbd client, captive (-U - --run) so that
-# nothing outlives the test.
+# the real loader (or, RUST_VIA=direct, loading the Rust plugin itself)
+# and a real libnbd client, captive (-U - --run) so that nothing
+# outlives the test.
 
 # The python3 first on PATH may lack libnbd's module; nbdsh needs
 # Debian's.
@@ -27,6 +28,25 @@ nbdkit_rust () {
   nbdkit -U - "$LOADER" "$@"
 }
 
+# The two ways nbdkit can load a Rust plugin: RUST_VIA=loader (the
+# default) serves it through the loader, `nbdkit LOADER rust=PLUGIN.so`;
+# RUST_VIA=direct lets nbdkit load the very same file itself, `nbdkit
+# PLUGIN.so`, as a C plugin.  The behaviour suites run both ways (see
+# tests/CMakeLists.txt).
+: "${RUST_VIA:=loader}"
+export RUST_VIA
+
+# rust_server PLUGIN.so: sets the array $server to the nbdkit arguments
+# that serve PLUGIN.so the RUST_VIA way, for "${server[@]}".
+rust_server () {
+  case "$RUST_VIA" in
+    loader) server=("$LOADER" "rust=$1") ;;
+    direct) server=("$1") ;;
+    *) echo "RUST_VIA must be loader or direct, not '$RUST_VIA'" >&2
+       return 1 ;;
+  esac
+}
+
 # Runs a python snippet against $uri inside nbdsh, for use in --run.
 probe_script=$BATS_TEST_DIRNAME/probe.py
 
@@ -42,15 +62,16 @@ DROPCOUNT=$(rust_test_plugin dropcount)
 nbdkit_log () { echo "$BATS_TEST_TMPDIR/nbdkit.log"; }
 
 # serve_logged PLUGIN.so [ARGS...] [--run CLIENT]: nbdkit serving the
-# Rust plugin through the loader, captive and killed after 60 s.  Its
+# Rust plugin the RUST_VIA way, captive and killed after 60 s.  Its
 # stderr goes to $(nbdkit_log), so that under bats' run $output is
 # only what the client printed on stdout.  The client finds the log's
 # name in $NBDKIT_LOG.
 serve_logged () {
-  local plugin=$1
+  local server
+  rust_server "$1" || return 1
   shift
   NBDKIT_LOG=$(nbdkit_log) \
-    timeout 60 nbdkit -U - "$LOADER" rust="$plugin" "$@" 2>"$(nbdkit_log)"
+    timeout 60 nbdkit -U - "${server[@]}" "$@" 2>"$(nbdkit_log)"
 }
 
 # serve_foreground PLUGIN.so [ARGS...]: like serve_logged, but nbdkit
@@ -58,10 +79,11 @@ serve_logged () {
 # for failures that come after nbdkit starts serving (after_fork): with
 # --run the listening socket would outlive the server.
 serve_foreground () {
-  local plugin=$1
+  local server
+  rust_server "$1" || return 1
   shift
-  timeout 60 nbdkit -f -U "$BATS_TEST_TMPDIR/sock" "$LOADER" \
-      rust="$plugin" "$@" 2>"$(nbdkit_log)"
+  timeout 60 nbdkit -f -U "$BATS_TEST_TMPDIR/sock" "${server[@]}" "$@" \
+      2>"$(nbdkit_log)"
 }
 
 # until_logged N REGEX: a shell command for --run that waits, at most

@@ -11,7 +11,8 @@
 //! ```
 //!
 //! This is the one place a descriptor is made: every entry point
-//! (today `nbdkit_rust_plugin_v1`) serves the same [`Descriptor`].
+//! (`nbdkit_rust_plugin_v1` for the loader, `plugin_init` for nbdkit
+//! loading the plugin directly) serves the same [`Descriptor`].
 
 use std::ffi::CString;
 use std::marker::PhantomData;
@@ -49,8 +50,8 @@ impl Descriptor {
         &self.plugin
     }
 
-    /// The raw descriptor.
-    #[cfg(test)]
+    /// The raw descriptor: what `plugin_init` makes nbdkit's struct
+    /// from (`direct.rs`).
     pub(crate) fn raw(&self) -> &nbdkit_rust_plugin {
         &self.plugin
     }

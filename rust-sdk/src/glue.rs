@@ -34,19 +34,18 @@ use crate::{Error, ExportList, ExtentHandle, Flags, Result, Server};
 /// Run the body of callback `callback`; on error or panic, report it as
 /// the header asks and return `on_error`.
 ///
-/// Formatting and dropping the error run inside `catch_unwind` too, as
-/// they run the plugin's code (`Display`, `Drop`).
-fn call<R>(callback: &'static str, on_error: R, body: impl FnOnce() -> Result<R>) -> R {
-    let outcome = catch_unwind(AssertUnwindSafe(|| match body() {
-        Ok(r) => Some(r),
-        Err(e) => {
-            host::report(&e);
-            None
+/// This runs on every request, so the path where `body` succeeds is
+/// only the call itself: `catch_unwind` costs nothing until something
+/// panics (its landing pad is out of line), and reporting an error or a
+/// panic happens in the cold functions below, never inlined here.
+#[inline(always)]
+pub(crate) fn call<R>(callback: &'static str, on_error: R, body: impl FnOnce() -> Result<R>) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
+            report_error(callback, e);
+            on_error
         }
-    }));
-    match outcome {
-        Ok(Some(r)) => r,
-        Ok(None) => on_error,
         Err(payload) => {
             report_panic(callback, payload);
             on_error
@@ -54,7 +53,26 @@ fn call<R>(callback: &'static str, on_error: R, body: impl FnOnce() -> Result<R>
     }
 }
 
+/// Report a callback's error (host->error with its text, host->set_error
+/// with its errno) and drop it.
+///
+/// Formatting and dropping the error run the plugin's code (`Display`,
+/// `Drop`): a panic there is caught and reported like any other.
+#[cold]
+#[inline(never)]
+fn report_error(callback: &'static str, e: Error) {
+    let reported = catch_unwind(AssertUnwindSafe(move || {
+        host::report(&e);
+        drop(e);
+    }));
+    if let Err(payload) = reported {
+        report_panic(callback, payload);
+    }
+}
+
 /// Log a caught panic and fail the request with `EIO`.
+#[cold]
+#[inline(never)]
 fn report_panic(callback: &str, payload: Box<dyn Any + Send>) {
     let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
         s

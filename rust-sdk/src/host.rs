@@ -1,5 +1,7 @@
-//! The host table the loader handed us, and the safe functions over the
-//! nbdkit services it holds.
+//! The host table the loader handed us (or, loaded directly by nbdkit,
+//! the one `plugin_init` filled from the running nbdkit:
+//! `direct_host.rs`), and the safe functions over the nbdkit services it
+//! holds.
 //!
 //! The loader calls the plugin's entry point with its table once, right
 //! after `dlopen`; the entry point validates it and [`install`]s it here.
@@ -64,8 +66,9 @@ pub(crate) fn lookup_in<F>(
         Error::new(
             ENOTSUP,
             format!(
-                "nbdkit host service {} is not available (NULL in the loader's table)",
-                name
+                "nbdkit host service {} is not available: NULL in the host table \
+                 (loaded directly, the running nbdkit lacks nbdkit_{})",
+                name, name
             ),
         )
     })
@@ -83,7 +86,7 @@ pub(crate) fn lookup<F>(
             ENOTSUP,
             format!(
                 "nbdkit host service {} is not available: the plugin was not loaded by \
-                 nbdkit-rust-plugin.so (no host table)",
+                 nbdkit-rust-plugin.so nor by nbdkit (no host table)",
                 name
             ),
         )),
@@ -207,7 +210,8 @@ unsafe fn take_host_string(p: *mut c_char, wipe: bool) -> Result<Vec<u8>> {
 }
 
 /// The version of nbdkit the loader was built for, e.g. `"1.32.5"`, or
-/// `None` when the plugin was not loaded by nbdkit-rust-plugin.so.
+/// `None` when the plugin was not loaded by nbdkit-rust-plugin.so (nbdkit
+/// loading the plugin directly does not tell its version).
 pub fn nbdkit_version() -> Option<&'static str> {
     let host = table()?;
     if host.nbdkit_version.is_null() {
@@ -228,8 +232,8 @@ pub fn nbdkit_version() -> Option<&'static str> {
 /// [`Server`](crate::Server) after the current one will be `close`
 /// (`Drop`).
 ///
-/// nbdkit_disconnect appeared in nbdkit 1.34: with an older nbdkit the
-/// loader logs an error and nothing happens.
+/// nbdkit_disconnect appeared in nbdkit 1.34: with an older nbdkit an
+/// error saying so is logged and nothing happens.
 pub fn disconnect(force: bool) {
     if let Ok(disconnect) = service!(disconnect) {
         // SAFETY: `disconnect` comes from the installed host table and

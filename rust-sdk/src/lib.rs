@@ -16,6 +16,20 @@
 //! library alone, and one plugin binary works with any loader of the same
 //! ABI major version.
 //!
+//! The very same library also loads straight into nbdkit, as a plugin
+//! written in C does, without the loader:
+//!
+//! ```text
+//! nbdkit ./target/release/libmyplugin.so [key=value ...]
+//! ```
+//!
+//! Then the plugin finds nbdkit's services by name in the running
+//! process, and still imports no `nbdkit_*` symbol; a service the running
+//! nbdkit lacks fails with an `ENOTSUP` error saying so.  Callbacks,
+//! errors, panics, thread models and `Drop` behave the same both ways.
+//! nbdkit shows the plugin's name with each `_` made a `-` (nbdkit
+//! refuses `_` in names), and [`nbdkit_version`] is `None`.
+//!
 //! This crate is source-compatible with the public API of the nbdkit
 //! crate 0.3.0, which linked plugins directly into nbdkit: a 0.3.0
 //! plugin builds unchanged (except for the `nix`-feature `peername`,
@@ -90,6 +104,8 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod descriptor;
+mod direct;
+mod direct_host;
 pub mod errno;
 mod error;
 mod exports;
@@ -99,9 +115,13 @@ mod glue;
 mod host;
 mod layout;
 mod macros;
+mod nbdkit_ffi;
 mod peer;
 mod server;
 mod types;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 #[cfg(test)]
 mod tests;
@@ -124,7 +144,9 @@ pub use types::{CacheFlags, ExtentType, Flags, FuaFlags, ThreadModel};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::descriptor::{Builder, Descriptor, DescriptorCell};
+    pub use crate::direct::plugin_init;
     pub use crate::ffi::{nbdkit_rust_host, nbdkit_rust_plugin, nbdkit_rust_plugin_v1_fn};
     pub use crate::glue::entry_v1;
     pub use crate::host::debug_fmt;
+    pub use crate::nbdkit_ffi::{nbdkit_plugin, plugin_init_fn};
 }

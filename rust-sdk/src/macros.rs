@@ -11,11 +11,19 @@
 /// `description`, `config_help`, `magic_config_key`) may be listed too;
 /// that changes nothing.
 ///
-/// The macro defines the library's entry point,
-/// `nbdkit_rust_plugin_v1`, which nbdkit-rust-plugin.so calls right
-/// after loading the library: it keeps the loader's table of nbdkit
-/// services and returns the plugin's descriptor, built once.  Use it once
-/// per library (a `cdylib`).
+/// The macro defines the library's two entry points, so the same
+/// library loads both ways:
+///
+/// * `nbdkit_rust_plugin_v1`, which nbdkit-rust-plugin.so calls right
+///   after loading the library (`nbdkit rust ./libfoo.so`): it keeps the
+///   loader's table of nbdkit services and returns the plugin's
+///   descriptor, built once;
+/// * `plugin_init`, which nbdkit calls when it loads the library itself
+///   (`nbdkit ./libfoo.so`), as for a plugin written in C: it fills the
+///   table of services from the running nbdkit and returns nbdkit's
+///   `struct nbdkit_plugin`, made from the same descriptor.
+///
+/// Use it once per library (a `cdylib`).
 ///
 /// # Examples
 ///
@@ -79,6 +87,18 @@ macro_rules! plugin {
 
             // The entry point has the header's type.
             const _: $crate::__private::nbdkit_rust_plugin_v1_fn = Some(nbdkit_rust_plugin_v1);
+
+            /// nbdkit's entry point, for `nbdkit ./libfoo.so` (see
+            /// nbdkit-plugin(3), NBDKIT_REGISTER_PLUGIN).
+            #[no_mangle]
+            pub extern "C" fn plugin_init() -> *mut $crate::__private::nbdkit_plugin {
+                // SAFETY: only nbdkit calls plugin_init, right after
+                // loading the library, before it starts any thread.
+                unsafe { $crate::__private::plugin_init(&DESCRIPTOR, build) }
+            }
+
+            // The entry point has nbdkit's type.
+            const _: $crate::__private::plugin_init_fn = Some(plugin_init);
         };
     };
 }

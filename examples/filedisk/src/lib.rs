@@ -284,4 +284,32 @@ mod tests {
         let mut buf = [0u8; 10];
         assert_eq!(d.read_at(&mut buf, 995).unwrap_err().errno(), errno::EIO);
     }
+
+    #[test]
+    fn each_connection_closes_its_file_when_dropped() -> Result<()> {
+        use nbdkit::testing::Harness;
+
+        let path = std::env::temp_dir().join(format!("filedisk-{}-drop", std::process::id()));
+        std::fs::write(&path, vec![0x11u8; 4096]).unwrap();
+        let t = Harness::<FileDisk>::new();
+        t.config("file", path.to_str().unwrap())?;
+        let path = std::fs::canonicalize(&path).unwrap();
+        let closing = format!("filedisk: closing {}", path.display());
+        let rw = t.open(false)?;
+        let ro = t.open(true)?;
+        assert!(rw.can_write()? && !ro.can_write()?);
+        rw.pwrite(b"data", 0, Flags::empty())?;
+        let mut buf = [0u8; 4];
+        ro.pread(&mut buf, 0)?;
+        assert_eq!(&buf, b"data");
+        let closed = || t.debug_messages().iter().filter(|m| **m == closing).count();
+        assert_eq!(closed(), 0);
+        drop(rw);
+        assert_eq!(closed(), 1);
+        ro.close()?;
+        assert_eq!(closed(), 2);
+        assert!(t.errors().is_empty());
+        std::fs::remove_file(&path).unwrap();
+        Ok(())
+    }
 }

@@ -207,6 +207,13 @@ impl Server for RamDisk {
         Ok(())
     }
 
+    fn unload() {
+        // Release the disk.  nbdkit exits right after, but a test binary
+        // loads the plugin again and must start from no size.
+        *DISK.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        *SIZE.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     fn dump_plugin() {
         println!("ramdisk_page_size={}", PAGE_SIZE);
         println!("ramdisk_max_size={}", MAX_SIZE);
@@ -326,6 +333,7 @@ fn extent_type(allocated: bool) -> ExtentType {
 plugin!(RamDisk {
     config,
     config_complete,
+    unload,
     dump_plugin,
     thread_model,
     can_multi_conn,
@@ -433,5 +441,104 @@ mod tests {
     fn size_of_a_page_slot() {
         // What the documentation says the page table costs.
         assert!(std::mem::size_of::<Page>() <= 32);
+    }
+
+    // The plugin as nbdkit runs it: through the descriptor plugin!
+    // made, with nbdkit::testing standing in for nbdkit.
+
+    use nbdkit::testing::Harness;
+
+    #[test]
+    fn serves_what_was_written_and_reports_holes() -> Result<()> {
+        let t = Harness::<RamDisk>::new();
+        t.config("size", "1M")?;
+        let c = t.open(false)?;
+        assert_eq!(c.get_size()?, 1 << 20);
+        assert!(c.can_write()? && c.can_trim()? && c.can_zero()? && c.can_extents()?);
+        assert!(c.can_multi_conn()?);
+        assert_eq!(c.can_fua()?, FuaFlags::Native);
+        c.pwrite(b"hello", PAGE_SIZE as u64 + 10, Flags::FUA)?;
+        let mut buf = [0u8; 5];
+        c.pread(&mut buf, PAGE_SIZE as u64 + 10)?;
+        assert_eq!(&buf, b"hello");
+        let p = PAGE_SIZE as u64;
+        assert_eq!(
+            c.extents(3 * PAGE_SIZE as u32, 0, Flags::empty())?,
+            vec![
+                (0, p, ExtentType::HoleZero),
+                (p, p, ExtentType::Allocated),
+                (2 * p, p, ExtentType::HoleZero),
+            ]
+        );
+        // Zeroing with MAY_TRIM frees the page again.
+        c.zero(PAGE_SIZE as u32, p, Flags::MAY_TRIM)?;
+        assert_eq!(
+            c.extents(3 * PAGE_SIZE as u32, 0, Flags::empty())?,
+            vec![(0, 3 * p, ExtentType::HoleZero)]
+        );
+        c.flush()?;
+        assert_eq!(
+            t.debug_messages(),
+            vec![format!(
+                "ramdisk: 1048576 bytes in 16 pages of {}",
+                PAGE_SIZE
+            )]
+        );
+        assert!(t.errors().is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn connections_share_the_disk_and_drop_their_reference() -> Result<()> {
+        let t = Harness::<RamDisk>::new();
+        t.config("size", "128K")?;
+        let disk = || DISK.lock().unwrap().clone().unwrap();
+        let a = t.open(false)?;
+        let b = t.open(true)?;
+        a.pwrite(&[7; 512], 0, Flags::empty())?;
+        let mut buf = [0u8; 512];
+        b.pread(&mut buf, 0)?;
+        assert_eq!(buf, [7; 512]);
+        // The static, each connection, and `disk()`'s own copy.
+        assert_eq!(Arc::strong_count(&disk()), 4);
+        drop(a);
+        assert_eq!(Arc::strong_count(&disk()), 3);
+        b.close()?;
+        assert_eq!(Arc::strong_count(&disk()), 2);
+        assert_eq!(t.open_connections(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_as_nbdkit_would_show_them() {
+        let t = Harness::<RamDisk>::new();
+        let e = t.config("size", "2T").unwrap_err();
+        assert_eq!(e.errno(), errno::EINVAL);
+        assert_eq!(e.to_string(), "ramdisk: size=2T is out of range (0 to 1T)");
+        let e = t.config("size", "lots").unwrap_err();
+        assert_eq!(e.errno(), errno::EINVAL);
+        let e = t.config("colour", "blue").unwrap_err();
+        assert!(e.to_string().contains("unknown parameter 'colour'"));
+        // No valid size was given.
+        let e = t.open(false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ramdisk: the size=SIZE parameter is required"
+        );
+        assert_eq!(t.errors().len(), 5, "{:?}", t.errors());
+    }
+
+    #[test]
+    fn requests_beyond_the_end_fail_with_einval() -> Result<()> {
+        let t = Harness::<RamDisk>::new();
+        t.config("size", "64K")?;
+        let c = t.open(false)?;
+        let e = c.pread(&mut [0u8; 2], PAGE_SIZE as u64 - 1).unwrap_err();
+        assert_eq!(e.errno(), errno::EINVAL);
+        assert_eq!(
+            t.errors(),
+            vec!["ramdisk: request beyond the end of the disk (offset 65535)"]
+        );
+        Ok(())
     }
 }

@@ -1,35 +1,25 @@
-//! The glue, driven through descriptors' function pointers as the loader
-//! drives it, against the fake host.
+//! The glue, driven as the loader drives it: through the harness of
+//! `nbdkit::testing` where it fits, and through the descriptors'
+//! function pointers for what no client can send (NULL or non-UTF-8
+//! strings, unknown flag bits).
 
 use std::ffi::{CStr, CString};
-use std::os::raw::{c_char, c_int};
+use std::os::raw::c_char;
 use std::ptr;
 
-use super::fake_host::{self, take_errors, take_events, Event, ExportsList, ExtentList};
+use super::fake_host::{self, take_errors, take_events, Event};
 use super::plugins::{drops, full_descriptor, take_calls, Conn, Full, Minimal, PanicOnDrop};
 use crate::descriptor::Builder;
 use crate::errno::{EINVAL, EIO, ENOSPC, ENOTSUP, EPERM};
-use crate::ffi::{nbdkit_exports, nbdkit_extents, nbdkit_rust_plugin};
+use crate::ffi::nbdkit_rust_plugin;
+use crate::testing::Harness;
+use crate::{CacheFlags, ExtentType, Flags, FuaFlags, ThreadModel};
 
 fn cstr(p: *const c_char) -> String {
     assert!(!p.is_null());
     // SAFETY: the descriptor strings and interned strings are
     // NUL-terminated and live for the test.
     unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
-}
-
-/// Asserts that the last failure logged exactly one message containing
-/// `text` and set errno `errno`.
-fn assert_failed(text: &str, errno: i32) {
-    let (messages, errnos) = take_errors();
-    assert_eq!(messages.len(), 1, "messages: {:?}", messages);
-    assert!(
-        messages[0].contains(text),
-        "{:?} does not contain {:?}",
-        messages[0],
-        text
-    );
-    assert_eq!(errnos, vec![errno]);
 }
 
 #[test]
@@ -158,303 +148,303 @@ fn bad_plugin_names_are_refused() {
     assert!(e.to_string().contains("bad name"));
 }
 
+/// A harness over the `Full` descriptor, every optional method listed,
+/// with the `load` call it makes taken off the record.
+fn full() -> Harness<Full> {
+    let t = Harness::with_descriptor(full_descriptor());
+    assert_eq!(take_calls(), vec!["load"]);
+    t
+}
+
+/// Asserts that `e` is what a client gets for one logged message
+/// containing `text` and errno `errno`, and that the harness logged
+/// just that.
+fn assert_failed<T: crate::Server>(t: &Harness<T>, e: crate::Error, text: &str, errno: i32) {
+    assert_eq!(e.errno(), errno, "{}", e);
+    assert!(
+        e.to_string().contains(text),
+        "{:?} does not contain {:?}",
+        e.to_string(),
+        text
+    );
+    let errors = t.errors();
+    assert_eq!(errors.len(), 1, "errors: {:?}", errors);
+    assert!(errors[0].contains(text), "{:?}", errors);
+    t.clear_events();
+}
+
 #[test]
 fn config_reaches_the_method() {
-    fake_host::install();
-    let d = full_descriptor();
-    let config = d.raw().config.unwrap();
-    let (k, v) = (CString::new("size").unwrap(), CString::new("1M").unwrap());
-    // SAFETY: NUL-terminated strings, as nbdkit passes them.
-    assert_eq!(unsafe { config(k.as_ptr(), v.as_ptr()) }, 0);
+    let t = full();
+    t.config("size", "1M").unwrap();
     assert_eq!(take_calls(), vec!["config size=1M"]);
-    assert_eq!(take_events(), vec![]);
+    assert_eq!(t.events(), vec![]);
 }
 
 #[test]
 fn config_error_gives_its_errno_and_message() {
-    fake_host::install();
-    let d = full_descriptor();
-    let config = d.raw().config.unwrap();
-    let (k, v) = (CString::new("fail").unwrap(), CString::new("why").unwrap());
-    // SAFETY: NUL-terminated strings, as nbdkit passes them.
-    assert_eq!(unsafe { config(k.as_ptr(), v.as_ptr()) }, -1);
-    let (messages, errnos) = take_errors();
-    assert_eq!(messages, vec!["config failed: why"]);
-    assert_eq!(errnos, vec![ENOSPC]);
+    let t = full();
+    let e = t.config("fail", "why").unwrap_err();
+    assert_eq!(e.to_string(), "config failed: why");
+    assert_failed(&t, e, "config failed: why", ENOSPC);
 }
 
 #[test]
 fn config_panic_becomes_eio_and_a_message() {
-    fake_host::install();
-    let d = full_descriptor();
-    let config = d.raw().config.unwrap();
-    let (k, v) = (CString::new("panic").unwrap(), CString::new("now").unwrap());
-    // SAFETY: NUL-terminated strings, as nbdkit passes them.
-    assert_eq!(unsafe { config(k.as_ptr(), v.as_ptr()) }, -1);
-    let (messages, errnos) = take_errors();
-    assert_eq!(messages, vec!["config: panic: config panicked: now"]);
-    assert_eq!(errnos, vec![EIO]);
+    let t = full();
+    let e = t.config("panic", "now").unwrap_err();
+    assert_eq!(t.errors(), vec!["config: panic: config panicked: now"]);
+    assert_failed(&t, e, "config: panic: config panicked: now", EIO);
 }
 
 #[test]
 fn a_panicking_display_does_not_unwind_either() {
-    fake_host::install();
-    let d = full_descriptor();
-    let config = d.raw().config.unwrap();
-    let (k, v) = (CString::new("nofmt").unwrap(), CString::new("x").unwrap());
-    // SAFETY: NUL-terminated strings, as nbdkit passes them.
-    assert_eq!(unsafe { config(k.as_ptr(), v.as_ptr()) }, -1);
-    let (messages, errnos) = take_errors();
-    assert_eq!(messages, vec!["config: panic: Display panicked"]);
-    assert_eq!(errnos, vec![EIO]);
+    let t = full();
+    let e = t.config("nofmt", "x").unwrap_err();
+    assert_failed(&t, e, "config: panic: Display panicked", EIO);
 }
 
 #[test]
 fn non_utf8_config_is_einval_and_not_passed_on() {
-    fake_host::install();
+    let _host = fake_host::install();
     let d = full_descriptor();
     let config = d.raw().config.unwrap();
     let good = CString::new("size").unwrap();
     let bad = CString::new(vec![b'a', 0xff, b'b']).unwrap();
+    let assert_refused = |text: &str| {
+        let (messages, errnos) = take_errors();
+        assert_eq!(messages.len(), 1, "{:?}", messages);
+        assert!(messages[0].contains(text), "{:?}", messages);
+        assert_eq!(errnos, vec![EINVAL]);
+    };
     // SAFETY: NUL-terminated strings, as nbdkit passes them.
     assert_eq!(unsafe { config(good.as_ptr(), bad.as_ptr()) }, -1);
-    assert_failed("config: the value of size is not valid UTF-8", EINVAL);
+    assert_refused("config: the value of size is not valid UTF-8");
     // SAFETY: as above.
     assert_eq!(unsafe { config(bad.as_ptr(), good.as_ptr()) }, -1);
-    assert_failed("config: a key is not valid UTF-8", EINVAL);
+    assert_refused("config: a key is not valid UTF-8");
     // SAFETY: a NULL key is refused before use.
     assert_eq!(unsafe { config(ptr::null(), good.as_ptr()) }, -1);
-    assert_failed("config: a key is NULL", EINVAL);
+    assert_refused("config: a key is NULL");
     assert_eq!(take_calls(), Vec::<String>::new());
 }
 
 #[test]
-fn lifecycle_callbacks_reach_the_methods() {
-    fake_host::install();
-    let d = full_descriptor();
-    let p = d.raw();
-    // SAFETY: these callbacks take no arguments.
-    unsafe {
-        p.load.unwrap()();
-        assert_eq!(p.config_complete.unwrap()(), 0);
-        p.dump_plugin.unwrap()();
-        assert_eq!(p.get_ready.unwrap()(), 0);
-        assert_eq!(p.thread_model.unwrap()(), 2);
-        p.unload.unwrap()();
-    }
+fn lifecycle_callbacks_run_in_nbdkits_order() {
+    let t = full();
+    t.config_complete().unwrap();
+    t.dump_plugin();
+    assert_eq!(t.thread_model().unwrap(), ThreadModel::SerializeRequests);
+    t.start().unwrap();
+    t.start().unwrap();
+    assert_eq!(
+        take_calls(),
+        vec!["config_complete", "dump_plugin", "get_ready", "after_fork"]
+    );
+    drop(t);
+    assert_eq!(take_calls(), vec!["cleanup", "unload"]);
+}
+
+#[test]
+fn open_starts_the_plugin_first() {
+    let t = full();
+    let c = t.open(false).unwrap();
     assert_eq!(
         take_calls(),
         vec![
-            "load",
             "config_complete",
-            "dump_plugin",
             "get_ready",
-            "unload"
+            "after_fork",
+            "open readonly=false"
         ]
     );
-    assert_eq!(take_events(), vec![]);
+    drop(c);
 }
 
 #[test]
 fn an_error_without_errno_sends_eio() {
-    fake_host::install();
-    let d = full_descriptor();
-    // SAFETY: after_fork takes no arguments.
-    assert_eq!(unsafe { d.raw().after_fork.unwrap()() }, -1);
-    let (messages, errnos) = take_errors();
-    assert_eq!(messages, vec!["after_fork failed without an errno"]);
-    assert_eq!(errnos, vec![EIO]);
+    let t = full();
+    let c = t.open(false).unwrap();
+    let e = c.pread(&mut [0u8; 4], 3).unwrap_err();
+    assert_failed(&t, e, "read_at: no errno", EIO);
 }
 
 #[test]
 fn a_panic_in_a_void_callback_is_caught() {
-    fake_host::install();
-    let d = full_descriptor();
+    let _host = fake_host::install();
+    let d = Builder::<PanicOnDrop>::new();
+    let mut d = d;
+    d.cleanup();
+    let d = d.build().unwrap();
     // SAFETY: cleanup takes no arguments.
     unsafe { d.raw().cleanup.unwrap()() };
-    assert_failed("cleanup: panic: cleanup panicked", EIO);
+    let (messages, errnos) = take_errors();
+    assert_eq!(messages, vec!["cleanup: panic: cleanup panicked"]);
+    assert_eq!(errnos, vec![EIO]);
 }
 
 #[test]
 fn preconnect_passes_readonly_and_its_error() {
-    fake_host::install();
-    let d = full_descriptor();
-    let preconnect = d.raw().preconnect.unwrap();
-    // SAFETY: preconnect takes a plain integer.
-    assert_eq!(unsafe { preconnect(0) }, 0);
-    // SAFETY: as above.
-    assert_eq!(unsafe { preconnect(1) }, -1);
-    assert_failed("preconnect: go away", EPERM);
+    let t = full();
+    t.preconnect(false).unwrap();
+    let e = t.preconnect(true).unwrap_err();
+    assert_failed(&t, e, "preconnect: go away", EPERM);
 }
 
 #[test]
 fn open_and_close_drop_the_connection_exactly_once() {
-    fake_host::install();
+    let t = full();
+    t.start().unwrap();
+    take_calls();
+    let before = drops();
+    let conn = t.open(false).unwrap();
+    let other = t.open(true).unwrap();
+    assert_eq!(t.open_connections(), 2);
+    assert_eq!(
+        take_calls(),
+        vec!["open readonly=false", "open readonly=true"]
+    );
+    assert_eq!(drops(), before);
+    conn.close().unwrap();
+    assert_eq!(drops(), before + 1);
+    assert_eq!(t.open_connections(), 1);
+    assert_eq!(take_calls(), vec!["drop"]);
+    drop(other);
+    assert_eq!(drops(), before + 2);
+    assert_eq!(t.open_connections(), 0);
+    assert_eq!(t.events(), vec![]);
+}
+
+#[test]
+fn close_of_null_is_ignored() {
+    let _host = fake_host::install();
     let d = full_descriptor();
     let before = drops();
-    let conn = Conn::open(&d, false);
-    assert_eq!(take_calls(), vec!["open readonly=false"]);
-    assert_eq!(drops(), before);
-    conn.close();
-    assert_eq!(drops(), before + 1);
-    assert_eq!(take_calls(), vec!["drop"]);
     // SAFETY: close(NULL) is ignored.
     unsafe { d.raw().close.unwrap()(ptr::null_mut()) };
-    assert_eq!(drops(), before + 1);
+    assert_eq!(drops(), before);
     assert_eq!(take_events(), vec![]);
 }
 
 #[test]
 fn a_panic_in_drop_at_close_is_caught() {
-    fake_host::install();
-    let d = Builder::<PanicOnDrop>::new().build().unwrap();
-    let conn = Conn::open(&d, false);
-    conn.close();
+    let t = Harness::<PanicOnDrop>::with_descriptor(Builder::<PanicOnDrop>::new().build().unwrap());
+    let conn = t.open(false).unwrap();
+    let e = conn.close().unwrap_err();
     assert_eq!(take_calls(), vec!["PanicOnDrop dropped"]);
-    assert_failed("close: panic: drop panicked", EIO);
+    assert_failed(&t, e, "close: panic: drop panicked", EIO);
+    assert_eq!(t.open_connections(), 0);
 }
 
 #[test]
-fn a_panic_in_open_returns_null() {
-    fake_host::install();
-    let d = Builder::<PanicOnDrop>::new().build().unwrap();
-    // SAFETY: open takes a plain integer.
-    let h = unsafe { d.raw().open.unwrap()(1) };
-    assert!(h.is_null());
-    assert_failed("open: panic: open panicked", EIO);
+fn a_panic_in_open_fails_the_connection() {
+    let t = Harness::<PanicOnDrop>::with_descriptor(Builder::<PanicOnDrop>::new().build().unwrap());
+    let e = t.open(true).unwrap_err();
+    assert_failed(&t, e, "open: panic: open panicked", EIO);
+    assert_eq!(t.open_connections(), 0);
 }
 
 #[test]
 fn get_size_and_a_negative_size() {
-    fake_host::install();
-    let d = full_descriptor();
-    let get_size = d.raw().get_size.unwrap();
-    let rw = Conn::open(&d, false);
-    let ro = Conn::open(&d, true);
-    // SAFETY: live handles from open.
-    unsafe {
-        assert_eq!(get_size(rw.h), 1 << 20);
-        assert_eq!(get_size(ro.h), -1);
-    }
-    assert_failed("negative size -5", EINVAL);
-    rw.close();
-    ro.close();
+    let t = full();
+    let rw = t.open(false).unwrap();
+    let ro = t.open(true).unwrap();
+    assert_eq!(rw.get_size().unwrap(), 1 << 20);
+    let e = ro.get_size().unwrap_err();
+    assert_failed(&t, e, "negative size -5", EINVAL);
 }
 
 #[test]
-fn can_callbacks_answer_0_1_or_the_enum() {
-    fake_host::install();
-    let d = full_descriptor();
-    let p = d.raw();
-    let rw = Conn::open(&d, false);
-    let ro = Conn::open(&d, true);
-    // SAFETY: live handles from open.
-    unsafe {
-        assert_eq!(p.can_write.unwrap()(rw.h), 1);
-        assert_eq!(p.can_write.unwrap()(ro.h), 0);
-        assert_eq!(p.can_flush.unwrap()(rw.h), 1);
-        assert_eq!(p.is_rotational.unwrap()(rw.h), 0);
-        assert_eq!(p.can_trim.unwrap()(rw.h), 1);
-        assert_eq!(p.can_zero.unwrap()(rw.h), 1);
-        assert_eq!(p.can_multi_conn.unwrap()(rw.h), 1);
-        assert_eq!(p.can_fua.unwrap()(rw.h), 2);
-        assert_eq!(p.can_cache.unwrap()(rw.h), 1);
-    }
-    assert_eq!(take_events(), vec![]);
-    // SAFETY: as above.
-    assert_eq!(unsafe { p.can_fast_zero.unwrap()(rw.h) }, -1);
-    assert_failed("can_fast_zero failed", EPERM);
-    // SAFETY: as above.
-    assert_eq!(unsafe { p.can_extents.unwrap()(rw.h) }, -1);
-    assert_failed("can_extents: panic: can_extents panicked", EIO);
-    rw.close();
-    ro.close();
-}
-
-fn pread(d: &crate::descriptor::Descriptor, conn: &Conn, buf: &mut [u8], offset: u64) -> c_int {
-    // SAFETY: a live handle and a buffer of buf.len() bytes.
-    unsafe { d.raw().pread.unwrap()(conn.h, buf.as_mut_ptr().cast(), buf.len() as u32, offset, 0) }
+fn can_callbacks_answer_bools_or_the_enum() {
+    let t = full();
+    let rw = t.open(false).unwrap();
+    let ro = t.open(true).unwrap();
+    assert!(rw.can_write().unwrap());
+    assert!(!ro.can_write().unwrap());
+    assert!(rw.can_flush().unwrap());
+    assert!(!rw.is_rotational().unwrap());
+    assert!(rw.can_trim().unwrap());
+    assert!(rw.can_zero().unwrap());
+    assert!(rw.can_multi_conn().unwrap());
+    assert_eq!(rw.can_fua().unwrap(), FuaFlags::Native);
+    assert_eq!(rw.can_cache().unwrap(), CacheFlags::Emulate);
+    assert_eq!(t.errors(), Vec::<String>::new());
+    let e = rw.can_fast_zero().unwrap_err();
+    assert_failed(&t, e, "can_fast_zero failed", EPERM);
+    let e = rw.can_extents().unwrap_err();
+    assert_failed(&t, e, "can_extents: panic: can_extents panicked", EIO);
 }
 
 #[test]
 fn pread_reaches_read_at() {
-    fake_host::install();
-    let d = full_descriptor();
-    let conn = Conn::open(&d, false);
+    let t = full();
+    let conn = t.open(false).unwrap();
     take_calls();
     let mut buf = [0u8; 16];
-    assert_eq!(pread(&d, &conn, &mut buf, 7), 0);
+    conn.pread(&mut buf, 7).unwrap();
     assert_eq!(buf, [7u8; 16]);
     assert_eq!(take_calls(), vec!["read_at len=16 offset=7"]);
-    assert_eq!(pread(&d, &conn, &mut [], 9), 0);
+    conn.pread(&mut [], 9).unwrap();
     assert_eq!(take_calls(), vec!["read_at len=0 offset=9"]);
-    assert_eq!(take_events(), vec![]);
-    conn.close();
+    assert_eq!(t.events(), vec![]);
 }
 
 #[test]
 fn pread_errors_and_panics() {
-    fake_host::install();
-    let d = full_descriptor();
-    let conn = Conn::open(&d, false);
+    let t = full();
+    let conn = t.open(false).unwrap();
     let mut buf = [0u8; 16];
-    assert_eq!(pread(&d, &conn, &mut buf, 1), -1);
-    assert_failed("read_at: no space", ENOSPC);
-    assert_eq!(pread(&d, &conn, &mut buf, 2), -1);
-    assert_failed("pread: panic: read_at panicked at offset 2", EIO);
-    assert_eq!(pread(&d, &conn, &mut buf, 3), -1);
-    assert_failed("read_at: no errno", EIO);
-    assert_eq!(pread(&d, &conn, &mut buf, 4), -1);
-    assert_failed("io failure", EIO);
+    let e = conn.pread(&mut buf, 1).unwrap_err();
+    assert_failed(&t, e, "read_at: no space", ENOSPC);
+    let e = conn.pread(&mut buf, 2).unwrap_err();
+    assert_failed(&t, e, "pread: panic: read_at panicked at offset 2", EIO);
+    let e = conn.pread(&mut buf, 4).unwrap_err();
+    assert_failed(&t, e, "io failure", EIO);
     // The server keeps going after a panic.
-    assert_eq!(pread(&d, &conn, &mut buf, 5), 0);
+    conn.pread(&mut buf, 5).unwrap();
     assert_eq!(buf, [5u8; 16]);
-    conn.close();
 }
 
 #[test]
-fn pwrite_passes_data_and_flags_and_drops_unknown_bits() {
-    fake_host::install();
-    let d = full_descriptor();
-    let conn = Conn::open(&d, false);
+fn pwrite_passes_data_and_flags() {
+    let t = full();
+    let conn = t.open(false).unwrap();
     take_calls();
-    let pwrite = d.raw().pwrite.unwrap();
-    let data = b"hello";
-    // SAFETY: a live handle and a buffer of 5 bytes.
-    unsafe {
-        assert_eq!(pwrite(conn.h, data.as_ptr().cast(), 5, 512, 2), 0);
-        assert_eq!(
-            pwrite(conn.h, data.as_ptr().cast(), 5, 0, 0xffff_fff0 | 2),
-            0
-        );
-        assert_eq!(pwrite(conn.h, data.as_ptr().cast(), 0, 0, 0), 0);
-    }
+    conn.pwrite(b"hello", 512, Flags::FUA).unwrap();
+    conn.pwrite(b"", 0, Flags::empty()).unwrap();
     assert_eq!(
         take_calls(),
         vec![
             "write_at \"hello\" offset=512 flags=FUA",
-            "write_at \"hello\" offset=0 flags=FUA",
             "write_at \"\" offset=0 flags=(empty)",
         ]
     );
-    assert_eq!(take_events(), vec![]);
+    assert_eq!(t.events(), vec![]);
+}
+
+#[test]
+fn unknown_flag_bits_are_dropped() {
+    let _host = fake_host::install();
+    let d = full_descriptor();
+    let conn = Conn::open(&d, false);
+    take_calls();
+    let data = b"hello";
+    // SAFETY: a live handle and a buffer of 5 bytes.
+    let r = unsafe { d.raw().pwrite.unwrap()(conn.h, data.as_ptr().cast(), 5, 0, 0xffff_fff0 | 2) };
+    assert_eq!(r, 0);
+    assert_eq!(take_calls(), vec!["write_at \"hello\" offset=0 flags=FUA"]);
     conn.close();
 }
 
 #[test]
 fn trim_zero_flush_and_cache_pass_their_arguments() {
-    fake_host::install();
-    let d = full_descriptor();
-    let p = d.raw();
-    let conn = Conn::open(&d, false);
+    let t = full();
+    let conn = t.open(false).unwrap();
     take_calls();
-    // SAFETY: a live handle.
-    unsafe {
-        assert_eq!(p.trim.unwrap()(conn.h, 4096, 8192, 2), 0);
-        assert_eq!(p.zero.unwrap()(conn.h, 100, 200, 1 | 2), 0);
-        assert_eq!(p.flush.unwrap()(conn.h, 0), 0);
-        assert_eq!(p.cache.unwrap()(conn.h, 10, 20, 0), 0);
-    }
+    conn.trim(4096, 8192, Flags::FUA).unwrap();
+    conn.zero(100, 200, Flags::MAY_TRIM | Flags::FUA).unwrap();
+    conn.flush().unwrap();
+    conn.cache(10, 20).unwrap();
     assert_eq!(
         take_calls(),
         vec![
@@ -464,118 +454,98 @@ fn trim_zero_flush_and_cache_pass_their_arguments() {
             "cache count=10 offset=20",
         ]
     );
-    // SAFETY: as above.
-    assert_eq!(unsafe { p.zero.unwrap()(conn.h, 100, 200, 8) }, -1);
-    assert_failed("zero: no fast zero", ENOTSUP);
-    conn.close();
-}
-
-fn extents(
-    d: &crate::descriptor::Descriptor,
-    conn: &Conn,
-    count: u32,
-    flags: u32,
-) -> (c_int, ExtentList) {
-    let mut list: ExtentList = Vec::new();
-    let ptr = (&mut list as *mut ExtentList).cast::<nbdkit_extents>();
-    // SAFETY: a live handle; the fake host takes the extents pointer to
-    // be an ExtentList.
-    let r = unsafe { d.raw().extents.unwrap()(conn.h, count, 1 << 16, flags, ptr) };
-    (r, list)
+    let e = conn.zero(100, 200, Flags::FAST_ZERO).unwrap_err();
+    assert_failed(&t, e, "zero: no fast zero", ENOTSUP);
 }
 
 #[test]
 fn extents_are_reported_through_the_handle() {
-    fake_host::install();
-    let d = full_descriptor();
-    let conn = Conn::open(&d, false);
+    let t = full();
+    let conn = t.open(false).unwrap();
     assert_eq!(
-        extents(&d, &conn, 65536, 0),
-        (0, vec![(65536, 4096, 0), (69632, 61440, 3)])
+        conn.extents(65536, 65536, Flags::empty()).unwrap(),
+        vec![
+            (65536, 4096, ExtentType::Allocated),
+            (69632, 61440, ExtentType::HoleZero)
+        ]
     );
-    assert_eq!(extents(&d, &conn, 65536, 4), (0, vec![(65536, 4096, 0)]));
-    assert_eq!(take_events(), vec![]);
-    // The fake host refuses a zero-length extent: an EINVAL error.
-    let (r, _) = extents(&d, &conn, 8192, 0);
-    assert_eq!(r, -1);
-    let (messages, errnos) = take_errors();
-    assert_eq!(messages.len(), 2);
-    assert!(messages[1].contains("could not add the extent at offset 73728 length 0"));
-    assert_eq!(errnos, vec![EINVAL]);
-    conn.close();
+    assert_eq!(
+        conn.extents(65536, 65536, Flags::REQ_ONE).unwrap(),
+        vec![(65536, 4096, ExtentType::Allocated)]
+    );
+    assert_eq!(t.events(), vec![]);
+}
+
+#[test]
+fn a_refused_extent_fails_the_request() {
+    let t = full();
+    let conn = t.open(false).unwrap();
+    let e = conn.extents(8192, 0, Flags::empty()).unwrap_err();
+    assert_eq!(e.errno(), EINVAL);
+    let errors = t.errors();
+    assert_eq!(errors.len(), 2, "{:?}", errors);
+    assert!(errors[0].contains("must be contiguous"), "{:?}", errors);
+    assert!(
+        errors[1].contains("could not add the extent at offset 24576 length 1"),
+        "{:?}",
+        errors
+    );
 }
 
 #[test]
 fn list_exports_adds_through_the_list() {
-    fake_host::install();
-    let d = full_descriptor();
-    let mut list: ExportsList = Vec::new();
-    let ptr = (&mut list as *mut ExportsList).cast::<nbdkit_exports>();
-    // SAFETY: the fake host takes the exports pointer to be an
-    // ExportsList.
-    assert_eq!(unsafe { d.raw().list_exports.unwrap()(1, 0, ptr) }, 0);
+    let t = full();
     assert_eq!(
-        list,
+        t.list_exports(true, false).unwrap(),
         vec![
             ("a".to_string(), Some("readonly=true tls=false".to_string())),
             ("b".to_string(), None),
-            ("<default>".to_string(), None),
+            // use_default: the name default_export gives.
+            ("a".to_string(), None),
         ]
     );
 }
 
 #[test]
-fn list_exports_default_is_the_default_export() {
-    fake_host::install();
-    let mut list: ExportsList = Vec::new();
-    let ptr = (&mut list as *mut ExportsList).cast::<nbdkit_exports>();
-    let mut exports = crate::ExportList::new(ptr);
-    <Minimal as crate::Server>::list_exports(false, false, &mut exports).unwrap();
-    assert_eq!(list, vec![("<default>".to_string(), None)]);
+fn list_exports_provided_is_the_default_export() {
+    let mut b = Builder::<Minimal>::new();
+    b.list_exports();
+    let t = Harness::<Minimal>::with_descriptor(b.build().unwrap());
+    assert_eq!(
+        t.list_exports(false, false).unwrap(),
+        vec![(String::new(), None)]
+    );
 }
 
 #[test]
 fn default_export_is_interned() {
-    fake_host::install();
-    let d = full_descriptor();
-    // SAFETY: default_export takes plain integers.
-    let p = unsafe { d.raw().default_export.unwrap()(0, 0) };
-    assert_eq!(cstr(p), "a");
-    assert_eq!(take_events(), vec![Event::Intern("a".into(), p as usize)]);
-    // A NUL in the name cannot go to C: EINVAL, NULL.
-    // SAFETY: as above.
-    let p = unsafe { d.raw().default_export.unwrap()(0, 1) };
-    assert!(p.is_null());
-    assert_failed("default_export: \"bad\\0name\" contains a NUL byte", EINVAL);
+    let t = full();
+    assert_eq!(t.default_export(false, false).unwrap(), "a");
+    // A NUL in the name cannot go to C: EINVAL.
+    let e = t.default_export(false, true).unwrap_err();
+    assert_failed(
+        &t,
+        e,
+        "default_export: \"bad\\0name\" contains a NUL byte",
+        EINVAL,
+    );
 }
 
 #[test]
-fn export_description_is_interned_and_block_size_written() {
-    fake_host::install();
-    let d = full_descriptor();
-    let p = d.raw();
-    let conn = Conn::open(&d, true);
-    take_calls();
-    // SAFETY: a live handle.
-    let s = unsafe { p.export_description.unwrap()(conn.h) };
-    assert_eq!(cstr(s), "full disk, readonly=true");
+fn export_description_and_block_size() {
+    let t = full();
+    let conn = t.open(true).unwrap();
     assert_eq!(
-        take_events(),
-        vec![Event::Intern("full disk, readonly=true".into(), s as usize)]
+        conn.export_description().unwrap().as_deref(),
+        Some("full disk, readonly=true")
     );
-    let (mut min, mut pref, mut max) = (0u32, 0u32, 0u32);
-    let block_size = p.block_size.unwrap();
-    // SAFETY: a live handle and three u32 slots.
-    let r = unsafe { block_size(conn.h, &mut min, &mut pref, &mut max) };
-    assert_eq!(r, 0);
-    assert_eq!((min, pref, max), (512, 4096, 0xffff_ffff));
-    conn.close();
+    assert_eq!(conn.block_size().unwrap(), (512, 4096, 0xffff_ffff));
 }
 
 #[test]
 fn provided_defaults_answer_like_nbdkit() {
     use crate::{CacheFlags, Flags, FuaFlags, Server, ThreadModel};
-    fake_host::install();
+    let _host = fake_host::install();
     let m = Minimal;
     assert!(!m.can_write().unwrap());
     assert!(!m.can_flush().unwrap());
@@ -624,7 +594,7 @@ fn provided_defaults_answer_like_nbdkit() {
 
 #[test]
 fn debug_macro_goes_to_host_debug() {
-    fake_host::install();
+    let _host = fake_host::install();
     crate::debug!("hello {} {:?}", 42, "x");
     crate::debug!("no arguments");
     crate::debug!("a NUL \0 is dropped");

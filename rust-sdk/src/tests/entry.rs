@@ -26,7 +26,8 @@ extern "C" {
 
 #[test]
 fn entry_point_returns_the_descriptor_once_built() {
-    let host = fake_host::install();
+    let _host = fake_host::install();
+    let host = fake_host::installed();
     // SAFETY: the fake host table lives for the whole test binary.
     let d1 = unsafe { nbdkit_rust_plugin_v1(host) };
     // SAFETY: as above.
@@ -64,7 +65,7 @@ fn build_full() -> crate::Result<crate::__private::Descriptor> {
 
 #[test]
 fn entry_refuses_another_major_version() {
-    fake_host::install();
+    let _host = fake_host::install();
     let mut table = fake_host::table();
     table.abi_major = 2;
     let table: &'static nbdkit_rust_host = Box::leak(Box::new(table));
@@ -76,7 +77,7 @@ fn entry_refuses_another_major_version() {
 
 #[test]
 fn entry_refuses_a_table_below_the_minimum_size() {
-    fake_host::install();
+    let _host = fake_host::install();
     let mut table = fake_host::table();
     table.struct_size = NBDKIT_RUST_HOST_V1_MIN_SIZE as u64 - 8;
     let table: &'static nbdkit_rust_host = Box::leak(Box::new(table));
@@ -100,7 +101,8 @@ fn entry_reports_a_descriptor_that_cannot_be_built() {
     fn panics() -> crate::Result<crate::__private::Descriptor> {
         panic!("build panicked")
     }
-    let host = fake_host::install();
+    let _host = fake_host::install();
+    let host = fake_host::installed();
     // SAFETY: the installed fake table.
     assert!(unsafe { crate::glue::entry_v1(host, &BAD_CELL, fails) }.is_null());
     assert_eq!(take_errors().0, vec!["cannot build"]);

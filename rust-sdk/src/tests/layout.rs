@@ -211,7 +211,9 @@ fn c_program(layouts: &[Layout]) -> String {
 
 /// Compile and run the C program; its output as a map.
 fn run_c(source: &str) -> BTreeMap<String, String> {
-    let abi_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../abi");
+    // The crate's abi/ is the repository's header (a symlink there, a
+    // copy in the packaged crate).
+    let abi_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("abi");
     assert!(
         abi_dir.join("nbdkit-rust-abi.h").exists(),
         "no header in {:?}",

@@ -3,7 +3,7 @@
 //! `Full` implements every method and records what it was called with;
 //! some argument values make it fail or panic on purpose.  `Minimal`
 //! implements only the four required methods.  `PanicOnDrop` panics
-//! when its connection is dropped.
+//! when its connection is dropped, and in `cleanup`.
 
 use std::cell::{Cell, RefCell};
 use std::os::raw::c_void;
@@ -111,10 +111,11 @@ impl Server for Full {
         Ok(())
     }
     fn after_fork() -> Result<()> {
-        Err(Error::new(0, "after_fork failed without an errno"))
+        record("after_fork".into());
+        Ok(())
     }
     fn cleanup() {
-        panic!("cleanup panicked")
+        record("cleanup".into());
     }
     fn preconnect(readonly: bool) -> Result<()> {
         if readonly {
@@ -235,8 +236,8 @@ impl Server for Full {
             extent_handle.add(offset + 4096, u64::from(count) - 4096, ExtentType::HoleZero)?;
         }
         if count == 8192 {
-            // A zero-length extent: the fake host refuses it.
-            extent_handle.add(offset + 8192, 0, ExtentType::Zero)?;
+            // Not contiguous: nbdkit refuses it.
+            extent_handle.add(offset + 3 * 8192, 1, ExtentType::Zero)?;
         }
         Ok(())
     }
@@ -315,6 +316,9 @@ impl Drop for PanicOnDrop {
 impl Server for PanicOnDrop {
     fn name() -> &'static str {
         "panic_on_drop"
+    }
+    fn cleanup() {
+        panic!("cleanup panicked")
     }
     fn open(readonly: bool) -> Result<Box<dyn Server>> {
         if readonly {

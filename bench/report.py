@@ -1,0 +1,515 @@
+#!/usr/bin/python3
+# nbdkit-rust benchmarks: turn bench/run's raw measurements into
+# results.md and results.png.
+#
+#   report.py OUT_DIR [README]
+#
+# Reads OUT_DIR/raw/*.tsv, writes OUT_DIR/results.md and (with gnuplot)
+# OUT_DIR/results.png.  With README, also replaces the text between the
+# README's "<!-- bench:begin -->" and "<!-- bench:end -->" lines with the
+# summary tables.
+
+import csv
+import os
+import statistics
+import subprocess
+import sys
+
+SERVERS = [
+    ("c", "C plugin"),
+    ("rust-loader", "Rust, loader"),
+    ("rust-direct", "Rust, direct"),
+    ("ramdisk", "examples/ramdisk"),
+    ("memory", "nbdkit memory"),
+    ("python", "nbdkit python"),
+]
+LABEL = dict(SERVERS)
+
+WORKLOADS = [
+    ("randread4k", "4 KiB random read"),
+    ("randwrite4k", "4 KiB random write"),
+    ("seqread1m", "1 MiB sequential read"),
+]
+
+# The targets of issue 7, checked here by reading the results.
+INSTR_TARGET = 1.02      # Rust through the loader vs C
+HOP_TARGET = 1.005       # through the loader vs direct
+
+
+def read_tsv(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def read_pairs(path):
+    pairs = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("\t")
+                pairs.append((k, v))
+    return pairs
+
+
+def spread(values):
+    """(median, min, max)."""
+    return statistics.median(values), min(values), max(values)
+
+
+def si(x):
+    """121234 -> 121k, 1234 -> 1.23k, 123 -> 123."""
+    if x >= 100000:
+        return "%.0fk" % (x / 1000)
+    if x >= 10000:
+        return "%.1fk" % (x / 1000)
+    if x >= 1000:
+        return "%.2fk" % (x / 1000)
+    return "%.0f" % x
+
+
+def grouped(v):
+    return "{:,.0f}".format(v)
+
+
+def ratio(x, base):
+    if base is None or base == 0:
+        return None
+    return x / base
+
+
+def fmt_ratio(r):
+    return "" if r is None else " (%.3f×)" % r
+
+
+class Results:
+    def __init__(self, out):
+        raw = os.path.join(out, "raw")
+        self.out = out
+        self.raw = raw
+        self.machine = read_pairs(os.path.join(raw, "machine.tsv"))
+        self.timing = read_pairs(os.path.join(raw, "timing.tsv"))
+        self.status = {}
+        self.command = {}
+        for k, v in read_pairs(os.path.join(raw, "servers.tsv")):
+            status, _, command = v.partition("\t")
+            self.status[k] = status
+            self.command[k] = command
+
+        # Instructions per request: (server, workload) -> [per rep], for
+        # nbdkit --threads=1 (self.instr, exact) and for nbdkit's default
+        # threads (self.instr_threads).
+        self.instr = {}
+        self.instr_threads = {}
+        for row in read_tsv(os.path.join(raw, "instructions.tsv")) or []:
+            n = int(row["n"])
+            per = (int(row["ir_2n"]) - int(row["ir_n"])) / n
+            table = self.instr if row["mode"] == "exact" else self.instr_threads
+            table.setdefault((row["server"], row["workload"]), []).append(per)
+
+        self.startup = {}
+        for row in read_tsv(os.path.join(raw, "startup.tsv")) or []:
+            self.startup.setdefault(row["server"], []).append(int(row["usec"]) / 1000)
+
+        self.fio = {}
+        self.cells = []
+        for row in read_tsv(os.path.join(raw, "fio.tsv")) or []:
+            if row["cell"] not in self.cells:
+                self.cells.append(row["cell"])
+            self.fio.setdefault((row["server"], row["cell"]), []).append(float(row["value"]))
+        self.reps = max((len(v) for v in self.fio.values()), default=0)
+        self.cg_reps = max((len(v) for v in self.instr.values()), default=0)
+
+    def servers(self):
+        return [s for s, _ in SERVERS if s in self.status]
+
+    def measured(self, s):
+        return self.status.get(s) == "ok"
+
+    # -- tables --------------------------------------------------------
+
+    def instr_table(self, table):
+        servers = self.servers()
+        lines = ["| workload | " + " | ".join(LABEL[s] for s in servers) + " |",
+                 "|---|" + "---:|" * len(servers)]
+        for w, wlabel in WORKLOADS:
+            if not any((s, w) in table for s in servers):
+                continue
+            base = table.get(("c", w))
+            base_m = statistics.median(base) if base else None
+            cells = []
+            for s in servers:
+                v = table.get((s, w))
+                if not v:
+                    cells.append("n/a")
+                    continue
+                m, lo, hi = spread(v)
+                text = "{:,.1f}".format(m) + fmt_ratio(ratio(m, base_m))
+                if len(v) > 1:
+                    text += " ±%.2f%%" % (100 * (hi - lo) / 2 / m)
+                cells.append(text)
+            lines.append("| %s | %s |" % (wlabel, " | ".join(cells)))
+        return "\n".join(lines)
+
+    def startup_table(self):
+        servers = self.servers()
+        base = self.startup.get("c")
+        base_m = statistics.median(base) if base else None
+        lines = ["| | " + " | ".join(LABEL[s] for s in servers) + " |",
+                 "|---|" + "---:|" * len(servers)]
+        cells = []
+        for s in servers:
+            v = self.startup.get(s)
+            if not v:
+                cells.append("n/a")
+                continue
+            m, lo, hi = spread(v)
+            cells.append("%.1f ms%s %.1f–%.1f" % (m, fmt_ratio(ratio(m, base_m)), lo, hi))
+        lines.append("| start to first byte | %s |" % " | ".join(cells))
+        return "\n".join(lines)
+
+    def fio_table(self):
+        servers = self.servers()
+        lines = ["| fio cell | unit | " + " | ".join(LABEL[s] for s in servers) + " |",
+                 "|---|---|" + "---:|" * len(servers)]
+        for cell in self.cells:
+            unit = "MiB/s" if "-1m-" in cell else "IOPS"
+            base = self.fio.get(("c", cell))
+            base_m = statistics.median(base) if base else None
+            cells = []
+            for s in servers:
+                v = self.fio.get((s, cell))
+                if not v:
+                    cells.append("n/a")
+                    continue
+                m, lo, hi = spread(v)
+                f = grouped if unit == "MiB/s" else si
+                text = f(m) + fmt_ratio(ratio(m, base_m))
+                if len(v) > 1:
+                    text += " %s–%s" % (f(lo), f(hi))
+                cells.append(text)
+            lines.append("| %s | %s | %s |" % (cell, unit, " | ".join(cells)))
+        return "\n".join(lines)
+
+    # -- targets -------------------------------------------------------
+
+    def targets(self):
+        out = []
+
+        def median(key, table):
+            v = table.get(key)
+            return statistics.median(v) if v else None
+
+        # 1. Rust through the loader <= 1.02x C.
+        if self.instr:
+            parts, ok = [], True
+            for w, wlabel in WORKLOADS:
+                c = median(("c", w), self.instr)
+                r = median(("rust-loader", w), self.instr)
+                if c and r:
+                    parts.append("%s %.3f× (%+.1f instructions)" % (wlabel, r / c, r - c))
+                    ok = ok and r / c <= INSTR_TARGET
+            out.append("- %s Rust through the loader ≤ %.2f× the C plugin's "
+                       "instructions per request (exact counts): %s."
+                       % ("**met**" if ok else "**NOT met**", INSTR_TARGET,
+                          ", ".join(parts)))
+            # 2. The loader hop.
+            if self.measured("rust-direct"):
+                parts, ok = [], True
+                for w, wlabel in WORKLOADS:
+                    d = median(("rust-direct", w), self.instr)
+                    r = median(("rust-loader", w), self.instr)
+                    if d and r:
+                        parts.append("%s %.4f× (%+.1f instructions)"
+                                     % (wlabel, r / d, r - d))
+                        ok = ok and r / d <= HOP_TARGET
+                out.append("- %s the loader hop (through the loader vs the same "
+                           "cdylib loaded directly) ≤ %.3f×: %s."
+                           % ("**met**" if ok else "**NOT met**", HOP_TARGET,
+                              ", ".join(parts)))
+            else:
+                out.append("- the loader hop (through the loader vs direct): "
+                           "not measured, rust-direct is %s."
+                           % self.status.get("rust-direct", "missing"))
+        # 3. fio medians within C's noise.
+        if self.fio:
+            for s in ("rust-loader", "rust-direct"):
+                if not self.measured(s):
+                    continue
+                outside = []
+                for cell in self.cells:
+                    c = self.fio.get(("c", cell))
+                    v = self.fio.get((s, cell))
+                    if not c or not v:
+                        continue
+                    m = statistics.median(v)
+                    if not min(c) <= m <= max(c):
+                        outside.append("%s (%.3f×)" % (cell, m / statistics.median(c)))
+                if outside:
+                    out.append("- **not met** for %s: fio medians within the C "
+                               "plugin's min–max in every cell; outside in %d of "
+                               "%d: %s." % (LABEL[s], len(outside), len(self.cells),
+                                            ", ".join(outside)))
+                else:
+                    out.append("- **met** for %s: every fio median lies within "
+                               "the C plugin's min–max (%d cells, %d repetitions)."
+                               % (LABEL[s], len(self.cells), self.reps))
+            # 4. ramdisk example at or above nbdkit's memory plugin.
+            below = []
+            for cell in self.cells:
+                r = self.fio.get(("ramdisk", cell))
+                m = self.fio.get(("memory", cell))
+                if not r or not m:
+                    continue
+                if statistics.median(r) < min(m):
+                    below.append("%s (%.3f×)" % (cell, statistics.median(r) /
+                                                 statistics.median(m)))
+            if below:
+                out.append("- **not met**: examples/ramdisk at or above nbdkit's "
+                           "memory plugin; its median is below the memory "
+                           "plugin's minimum in %d of %d cells: %s."
+                           % (len(below), len(self.cells), ", ".join(below)))
+            else:
+                out.append("- **met**: examples/ramdisk at or above nbdkit's memory "
+                           "plugin: no fio median of it below the memory plugin's "
+                           "minimum (%d cells)." % len(self.cells))
+        if self.instr:
+            parts = []
+            for w, wlabel in WORKLOADS:
+                r = median(("ramdisk", w), self.instr)
+                m = median(("memory", w), self.instr)
+                if r and m:
+                    parts.append("%s %.3f×" % (wlabel, r / m))
+            if parts:
+                out.append("- examples/ramdisk vs nbdkit memory, instructions per "
+                           "request: %s." % ", ".join(parts))
+        return "\n".join(out)
+
+    # -- the glue's share ----------------------------------------------
+
+    def glue_profile(self):
+        """The loader's, SDK's and plugins' own functions per request."""
+        mine = ("nbdkit-rust-plugin.so", "librust_ramdisk.so", "c-ramdisk.so",
+                "libramdisk.so")
+        out = []
+        for w, wlabel in WORKLOADS[:2]:
+            for s in ("c", "rust-loader", "rust-direct"):
+                path = os.path.join(self.raw, "profile-%s-%s.txt" % (s, w))
+                if not os.path.exists(path):
+                    continue
+                rows = []
+                with open(path) as f:
+                    for line in f:
+                        if any("[%s]" % m in line for m in mine):
+                            rows.append(line.rstrip())
+                total = sum(float(r.split()[0]) for r in rows)
+                out.append("%s, %s: %.0f instructions in the plugin's own "
+                           "objects per request" % (wlabel, LABEL[s], total))
+                out.extend("    " + r for r in rows)
+        return "\n".join(out)
+
+    # -- plot ----------------------------------------------------------
+
+    def plot(self):
+        png = os.path.join(self.out, "results.png")
+        measured = [s for s in self.servers() if self.measured(s)]
+        gp = ['set terminal pngcairo size 1400,1000 font "sans,10"',
+              'set output "%s"' % png,
+              "set multiplot layout 2,1",
+              "set style data histogram",
+              "set style fill solid 0.8 border -1",
+              "set key outside right top vertical",
+              "set logscale y",
+              "set grid ytics",
+              'set ylabel "relative to the C plugin"']
+
+        # Instructions per request, relative to C.
+        servers = [s for s in measured
+                   if any((s, w) in self.instr for w, _ in WORKLOADS)]
+        dat = os.path.join(self.raw, "plot-instructions.dat")
+        rows = []
+        for w, _ in WORKLOADS:
+            c = self.instr.get(("c", w))
+            if not c:
+                continue
+            cm = statistics.median(c)
+            vals = []
+            for s in servers:
+                v = self.instr.get((s, w))
+                vals.append("%.5f" % (statistics.median(v) / cm) if v else "NaN")
+            rows.append("%s %s" % (w, " ".join(vals)))
+        gp.append('set title "callgrind: server instructions per request '
+                  '(nbdkit --threads=1), relative to the C plugin (lower is better)"')
+        if rows:
+            with open(dat, "w") as f:
+                f.write("# workload " + " ".join(servers) + "\n")
+                f.write("\n".join(rows) + "\n")
+            gp.append("set yrange [0.5:20]")
+            gp.append("set style histogram clustered gap 1")
+            plots = ["'%s' using %d:xtic(1) title \"%s\"" % (dat, i + 2, LABEL[s])
+                     for i, s in enumerate(servers)]
+            gp.append("plot " + ", ".join(plots) + ", 1 notitle lc 'black' dt 2")
+        else:
+            gp.append('set label 1 "not measured in this run" at graph 0.5,0.5 center')
+            gp.append("plot [0:1] [1:2] NaN notitle")
+            gp.append("unset label 1")
+
+        # fio medians relative to C's, with min-max bars.
+        servers = [s for s in measured
+                   if any((s, c) in self.fio for c in self.cells)]
+        dat = os.path.join(self.raw, "plot-fio.dat")
+        rows = []
+        for cell in self.cells:
+            c = self.fio.get(("c", cell))
+            if not c:
+                continue
+            cm = statistics.median(c)
+            vals = []
+            for s in servers:
+                v = self.fio.get((s, cell))
+                if v:
+                    m, lo, hi = spread(v)
+                    vals.append("%.5f %.5f %.5f" % (m / cm, lo / cm, hi / cm))
+                else:
+                    vals.append("NaN NaN NaN")
+            short = cell.replace("randread", "rr").replace("randwrite", "rw") \
+                        .replace("seqread", "sr").replace("seqwrite", "sw")
+            rows.append("%s %s" % (short, " ".join(vals)))
+        gp.append("set xtics rotate by -30")
+        gp.append('set title "fio: median throughput (IOPS or MiB/s) relative to '
+                  'the median of the C plugin, bars min–max over %d repetitions '
+                  '(higher is better)"' % self.reps)
+        if rows:
+            with open(dat, "w") as f:
+                f.write("# cell " + " ".join("%s lo hi" % s for s in servers) + "\n")
+                f.write("\n".join(rows) + "\n")
+            gp.append("set yrange [0.05:3]")
+            gp.append("set style histogram errorbars gap 1 lw 1")
+            plots = []
+            for i, s in enumerate(servers):
+                col = 2 + 3 * i
+                plots.append("'%s' using %d:%d:%d:xtic(1) title \"%s\""
+                             % (dat, col, col + 1, col + 2, LABEL[s]))
+            gp.append("plot " + ", ".join(plots) + ", 1 notitle lc 'black' dt 2")
+        else:
+            gp.append('set label 1 "not measured in this run" at graph 0.5,0.5 center')
+            gp.append("plot [0:1] [1:2] NaN notitle")
+        gp.append("unset multiplot")
+        script = os.path.join(self.raw, "plot.gp")
+        with open(script, "w") as f:
+            f.write("\n".join(gp) + "\n")
+        subprocess.run(["gnuplot", script], check=True)
+
+    # -- the document --------------------------------------------------
+
+    def summary(self):
+        parts = []
+        if self.instr:
+            parts.append("Server instructions per request (callgrind, marginal "
+                         "cost between N and 2N requests, 16 in flight, nbdkit "
+                         "--threads=1 so that the count is exact; ratio to the "
+                         "C plugin):\n\n%s" % self.instr_table(self.instr))
+        if self.instr_threads:
+            parts.append("The same with nbdkit's default 16 worker threads per "
+                         "connection (handing requests between threads costs "
+                         "about 300 more; lock contention makes these vary by "
+                         "about ±1%% between runs):\n\n%s"
+                         % self.instr_table(self.instr_threads))
+        if self.startup:
+            parts.append("Time from starting nbdkit to the first byte served "
+                         "(median and min–max):\n\n%s" % self.startup_table())
+        if self.fio:
+            parts.append("fio throughput (median, ratio to the C plugin's median, "
+                         "min–max over %d repetitions):\n\n%s"
+                         % (self.reps, self.fio_table()))
+        return "\n\n".join(parts)
+
+    def document(self):
+        m = dict(self.machine)
+        doc = ["# nbdkit-rust benchmark results", ""]
+        doc.append("Written by `bench/run` on %s (commit %s).  Every server "
+                   "serves a RAM disk and was measured in the same run, in "
+                   "alternating order."
+                   % (m.get("date", "?"), m.get("commit", "?")))
+        doc.append("")
+        doc.append("![results](results.png)")
+        doc.append("")
+        doc.append("## Targets")
+        doc.append("")
+        doc.append(self.targets())
+        doc.append("")
+        doc.append("## Results")
+        doc.append("")
+        doc.append(self.summary())
+        doc.append("")
+        doc.append("Wall-clock figures (startup, fio) on this shared 2-core "
+                   "virtual machine move by 10-30% between identical runs; "
+                   "read each against its spread.  Instruction counts do not "
+                   "depend on the machine's load.")
+        doc.append("")
+        doc.append("## Servers")
+        doc.append("")
+        doc.append("| server | status | command |")
+        doc.append("|---|---|---|")
+        for s in self.servers():
+            doc.append("| %s | %s | `%s` |" % (LABEL[s], self.status[s], self.command[s]))
+        doc.append("")
+        doc.append("## The loader's, SDK's and plugins' own instructions")
+        doc.append("")
+        doc.append("Per request, from callgrind's per-function self cost "
+                   "(bench/cgdiff.py; all functions in raw/profile-*.txt):")
+        doc.append("")
+        doc.append("```")
+        doc.append(self.glue_profile())
+        doc.append("```")
+        doc.append("")
+        doc.append("## Machine")
+        doc.append("")
+        doc.append("| | |")
+        doc.append("|---|---|")
+        for k, v in self.machine:
+            doc.append("| %s | %s |" % (k, v))
+        doc.append("")
+        doc.append("## Where the time went")
+        doc.append("")
+        doc.append("| phase | seconds |")
+        doc.append("|---|---:|")
+        for k, v in self.timing:
+            doc.append("| %s | %s |" % (k, v))
+        doc.append("")
+        return "\n".join(doc)
+
+
+def update_readme(readme, results):
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    with open(readme) as f:
+        text = f.read()
+    if begin not in text or end not in text:
+        return
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    m = dict(results.machine)
+    body = ("\n%s\n\nMeasured by `bench/run` on %s, %s cores, %s (%s); "
+            "full results, targets and machine in "
+            "[bench/results/results.md](bench/results/results.md).\n\n"
+            "![benchmark results](bench/results/results.png)\n"
+            % (results.summary(), m.get("date", "?"), m.get("cores", "?"),
+               m.get("cpu", "?"), m.get("kernel", "?")))
+    with open(readme, "w") as f:
+        f.write(head + begin + body + end + tail)
+
+
+def main():
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: report.py OUT_DIR [README]")
+    results = Results(sys.argv[1])
+    with open(os.path.join(sys.argv[1], "results.md"), "w") as f:
+        f.write(results.document())
+    results.plot()
+    if len(sys.argv) == 3:
+        update_readme(sys.argv[2], results)
+
+
+if __name__ == "__main__":
+    main()

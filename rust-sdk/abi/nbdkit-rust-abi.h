@@ -1,0 +1,1 @@
+../../abi/nbdkit-rust-abi.h
