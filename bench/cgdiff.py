@@ -39,7 +39,9 @@ def costs(path):
         if not m:
             continue
         ir = int(m.group(1).replace(",", ""))
-        name = m.group(2)
+        # One function may be listed under several source files (an
+        # inlined header, a line without debug information): add them up.
+        name = short(m.group(2))
         table[name] = table.get(name, 0) + ir
     return table
 
@@ -65,7 +67,7 @@ def main():
     for name in set(a) | set(b):
         per = (b.get(name, 0) - a.get(name, 0)) / n
         if abs(per) >= low:
-            rows.append((per, short(name)))
+            rows.append((per, name))
     rows.sort(key=lambda r: -r[0])
     total = sum(r[0] for r in rows)
     for per, name in rows:

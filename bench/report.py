@@ -147,7 +147,7 @@ class Results:
                 m, lo, hi = spread(v)
                 text = "{:,.1f}".format(m) + fmt_ratio(ratio(m, base_m))
                 if len(v) > 1:
-                    text += " ±%.2f%%" % (100 * (hi - lo) / 2 / m)
+                    text += " ±%.1f" % ((hi - lo) / 2)
                 cells.append(text)
             lines.append("| %s | %s |" % (wlabel, " | ".join(cells)))
         return "\n".join(lines)
@@ -238,23 +238,33 @@ class Results:
                 if not self.measured(s):
                     continue
                 outside = []
+                ratios = []
                 for cell in self.cells:
                     c = self.fio.get(("c", cell))
                     v = self.fio.get((s, cell))
                     if not c or not v:
                         continue
                     m = statistics.median(v)
+                    ratios.append(m / statistics.median(c))
                     if not min(c) <= m <= max(c):
                         outside.append("%s (%.3f×)" % (cell, m / statistics.median(c)))
+                # Noise moves a median either way; a real cost moves them
+                # all one way.
+                overall = ""
+                if ratios:
+                    overall = (" Over all %d cells the ratio of medians has a "
+                               "geometric mean of %.3f× (%d above 1, %d below)."
+                               % (len(ratios), statistics.geometric_mean(ratios),
+                                  sum(r > 1 for r in ratios), sum(r < 1 for r in ratios)))
                 if outside:
                     out.append("- **not met** for %s: fio medians within the C "
                                "plugin's min–max in every cell; outside in %d of "
-                               "%d: %s." % (LABEL[s], len(outside), len(self.cells),
-                                            ", ".join(outside)))
+                               "%d: %s.%s" % (LABEL[s], len(outside), len(self.cells),
+                                              ", ".join(outside), overall))
                 else:
                     out.append("- **met** for %s: every fio median lies within "
-                               "the C plugin's min–max (%d cells, %d repetitions)."
-                               % (LABEL[s], len(self.cells), self.reps))
+                               "the C plugin's min–max (%d cells, %d repetitions).%s"
+                               % (LABEL[s], len(self.cells), self.reps, overall))
             # 4. ramdisk example at or above nbdkit's memory plugin.
             below = []
             for cell in self.cells:
@@ -408,8 +418,9 @@ class Results:
         if self.instr:
             parts.append("Server instructions per request (callgrind, marginal "
                          "cost between N and 2N requests, 16 in flight, nbdkit "
-                         "--threads=1 so that the count is exact; ratio to the "
-                         "C plugin):\n\n%s" % self.instr_table(self.instr))
+                         "--threads=1 so that the count repeats; median of %d "
+                         "runs, ratio to the C plugin, ± half the spread):\n\n%s"
+                         % (self.cg_reps, self.instr_table(self.instr)))
         if self.instr_threads:
             parts.append("The same with nbdkit's default 16 worker threads per "
                          "connection (handing requests between threads costs "
@@ -444,9 +455,13 @@ class Results:
         doc.append(self.summary())
         doc.append("")
         doc.append("Wall-clock figures (startup, fio) on this shared 2-core "
-                   "virtual machine move by 10-30% between identical runs; "
+                   "virtual machine move by 10-30%% between identical runs; "
                    "read each against its spread.  Instruction counts do not "
-                   "depend on the machine's load.")
+                   "depend on the machine's load.  The load average (other "
+                   "jobs on the machine) was %s at the start of this run and "
+                   "%s at its end."
+                   % (m.get("load average at start", "?"),
+                      m.get("load average at end", "?")))
         doc.append("")
         doc.append("## Servers")
         doc.append("")
@@ -490,12 +505,12 @@ def update_readme(readme, results):
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     m = dict(results.machine)
-    body = ("\n%s\n\nMeasured by `bench/run` on %s, %s cores, %s (%s); "
-            "full results, targets and machine in "
+    body = ("\n%s\n\nMeasured by `bench/run` on %s; machine: %s, cores: %s, %s; "
+            "the targets, per-function costs and the machine are in "
             "[bench/results/results.md](bench/results/results.md).\n\n"
             "![benchmark results](bench/results/results.png)\n"
-            % (results.summary(), m.get("date", "?"), m.get("cores", "?"),
-               m.get("cpu", "?"), m.get("kernel", "?")))
+            % (results.summary(), m.get("date", "?"), m.get("cpu", "?"),
+               m.get("cores", "?"), m.get("kernel", "?")))
     with open(readme, "w") as f:
         f.write(head + begin + body + end + tail)
 

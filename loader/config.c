@@ -149,8 +149,11 @@ rust_config (const char *key, const char *value)
 
   if (strcmp (key, "rust-reload") == 0) {
     r = nbdkit_parse_bool (value);
-    if (r == -1)
+    if (r == -1) {
+      /* nbdkit's own message does not name the key. */
+      nbdkit_error ("rust-reload=%s: not a boolean (true or false)", value);
       return -1;
+    }
     rust_reload = r;
     return 0;
   }
@@ -162,15 +165,27 @@ rust_config (const char *key, const char *value)
     return load_plugin (value);
 
   /* A second bare parameter also arrives as "rust" (our magic key):
-   * it is meant for the plugin's own magic key, if it has one.
+   * it is meant for the plugin's own magic key, if it has one.  So
+   * does a second rust=, and anything nbdkit does not take for
+   * KEY=VALUE (a key that is not [A-Za-z][A-Za-z0-9_.-]*): when the
+   * plugin refuses it, say where it went, or the plugin's message
+   * names a key the user never wrote.
    */
   magic = rust_current->plugin.magic_config_key;
-  if (magic != NULL && magic[0] != '\0')
-    return plugin_key (magic, value);
+  if (magic != NULL && magic[0] != '\0') {
+    if (plugin_key (magic, value) == -1) {
+      nbdkit_error ("%s: a second rust=, or a parameter that is not "
+                    "KEY=VALUE, goes to the Rust plugin's magic key %s, "
+                    "which refused it", value, magic);
+      return -1;
+    }
+    return 0;
+  }
 
-  nbdkit_error ("rust= given twice (%s is already loaded, and the Rust "
-                "plugin %s takes no bare parameters)",
-                rust_current->path, rust_current->plugin.name);
+  nbdkit_error ("%s: rust= given twice, or a parameter that is not "
+                "KEY=VALUE (%s is already loaded, and the Rust plugin %s "
+                "takes no bare parameters)",
+                value, rust_current->path, rust_current->plugin.name);
   return -1;
 }
 

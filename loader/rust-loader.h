@@ -6,7 +6,8 @@
  *
  *   callbacks.c    every nbdkit callback, and struct nbdkit_plugin
  *   config.c       rust= handling, other keys, --dump-plugin, --help
- *   load.c         checking, dlopen()ing and validating a Rust plugin
+ *   load.c         checking and dlopen()ing a Rust plugin
+ *   descriptor.c   validating the descriptor it hands back
  *   reload.c       rust-reload: new builds for new connections, and the
  *                  retirement of old ones
  *   host.c         the table of nbdkit services handed to the plugin
@@ -65,6 +66,11 @@ extern int rust_config_replay (struct rust_build *build);
 extern void rust_dump_plugin (void);
 extern const char *rust_thread_model_name (int model);
 extern void rust_config_free (void);
+
+/* descriptor.c */
+extern int rust_descriptor_accept (const char *path,
+                                   const struct nbdkit_rust_plugin *d,
+                                   struct nbdkit_rust_plugin *copy);
 
 /* load.c */
 extern struct rust_build *rust_build_load (const char *path, char *copy);

@@ -15,6 +15,15 @@ top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 : "${NBDKIT_PLUGINDIR:=$(pkg-config --variable=plugindir nbdkit)}"
 export LOADER RUST_OUT ABI_PLUGINS C_PLUGINS NBDKIT_PLUGINDIR
 
+# Reliability runs (README.md): with NBDKIT_CHECKER=asan (set by ctest
+# in a -DSANITIZE=ON build) or VALGRIND=1, every nbdkit runs under that
+# checker: tests/checkers/nbdkit comes first on PATH.
+if [ "${VALGRIND:-0}" = 1 ]; then NBDKIT_CHECKER=valgrind; fi
+if [ -n "${NBDKIT_CHECKER:-}" ]; then
+  export NBDKIT_CHECKER
+  export PATH=$top/tests/checkers:$PATH
+fi
+
 # Rust cdylibs: examples/* are workspace packages (lib<name>.so), the
 # test plugins are cargo examples of tests/rust-plugins.
 RAMDISK=$RUST_OUT/libramdisk.so

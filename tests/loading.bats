@@ -8,8 +8,8 @@
 load helpers
 
 setup () {
-  # nbdsh needs Debian's python3, not the one first on PATH.
-  export PATH=/usr/bin:$PATH
+  # helpers.bash put Debian's python3 first on PATH, for nbdsh (and,
+  # in the reliability runs, tests/checkers before it).
   top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
   : "${LOADER:=$top/build/loader/nbdkit-rust-plugin.so}"
   : "${ABI_PLUGINS:=$top/build/tests/abi-plugins}"
@@ -346,4 +346,84 @@ refused () {
     [ "$status" -eq 1 ]
     [[ "$output" == *"probability: could not parse '$p' as a probability"* ]]
   done
+}
+
+# ---- Bad input from users: a clear error naming the key and the
+# reason, and exit status 1.  (Unknown keys, and values that are not
+# UTF-8 for a Rust plugin, are in errors.bats; rust= empty or missing
+# above.)
+
+# longest: the longest KEY=VALUE one argument can be.  Linux refuses
+# any single argument of 128 KiB or more (MAX_ARG_STRLEN) before nbdkit
+# runs, so longer values (the fuzzers try 1 MiB) cannot come this way.
+longest () {
+  local key=$1 fill=$2
+  printf '%s=' "$key"
+  head -c $((131071 - ${#key} - 1)) /dev/zero | tr '\0' "$fill"
+}
+
+@test "a 128 KiB value, as long as an argument can be, reaches the plugin whole" {
+  arg=$(longest note x)
+  run timeout 60 nbdkit "$LOADER" rust="$GOOD" "$arg" --dump-plugin
+  [ "$status" -eq 0 ]
+  [ "$(grep -c -x -F -f <(echo "abigood_config=$arg") <<<"$output")" -eq 1 ]
+}
+
+@test "a 128 KiB value the plugin refuses is refused naming its key" {
+  run timeout 60 nbdkit -U - "$LOADER" rust="$GOOD" "$(longest size 7)" \
+      --run 'nbdinfo --size "$uri"'
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"error: size (7777777777"* ]]
+}
+
+@test "a 128 KiB rust= path is refused with the reason" {
+  run timeout 60 nbdkit -U - "$LOADER" "$(longest rust a)" \
+      --run 'nbdinfo --size "$uri"'
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"error: aaaaaaaaaa"*": File name too long"* ]]
+}
+
+@test "rust= given twice to a plugin with a magic key says where the second went" {
+  # abi-good's magic key is size: nbdkit hands the loader both rust=
+  # alike, so the second goes there, and abigood cannot parse a path.
+  run timeout 60 nbdkit -U - "$LOADER" rust="$GOOD" rust="$GOOD" \
+      --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"error: $GOOD: a second rust=, or a parameter that is not KEY=VALUE, goes to the Rust plugin's magic key size, which refused it"* ]]
+}
+
+@test "rust= given twice to a plugin without a magic key names the second" {
+  run timeout 60 nbdkit -U - "$LOADER" rust="$ABI_PLUGINS/abi-good-nomagic.so" \
+      rust=/elsewhere/libplugin.so --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"error: /elsewhere/libplugin.so: rust= given twice, or a parameter that is not KEY=VALUE ("* ]]
+}
+
+@test "a key that is not UTF-8 is refused naming the argument" {
+  # nbdkit takes only [A-Za-z][A-Za-z0-9_.-]* for a key: anything else
+  # is a bare parameter, which the loader refuses here by its text.
+  run timeout 60 nbdkit -U - "$LOADER" rust="$ABI_PLUGINS/abi-good-nomagic.so" \
+      $'col\xffour=blue' --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *$'error: col\xffour=blue: rust= given twice, or a parameter that is not KEY=VALUE'* ]]
+}
+
+@test "a rust= path that is not UTF-8 loads" {
+  cp "$GOOD" "$BATS_TEST_TMPDIR/"$'\xff\xfe.so'
+  run timeout 60 nbdkit -U - "$LOADER" rust="$BATS_TEST_TMPDIR/"$'\xff\xfe.so' \
+      --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = 1048576 ]
+}
+
+@test "rust-reload= that is not a boolean is refused naming the key" {
+  run timeout 60 nbdkit -U - "$LOADER" rust="$GOOD" rust-reload=maybe \
+      --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"error: rust-reload=maybe: not a boolean (true or false)"* ]]
 }

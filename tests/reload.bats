@@ -510,5 +510,9 @@ assert s["connections"] >= 20 and s["builds"] in ("AB", "BA"), s
   [ "$fds" -eq "$fds_before" ]
   [ "$copy_maps" -eq "$copy_maps_before" ]
   [[ "$copies_mapped" =~ ^nbdkit-rust-reload-[^/]+/21-libplugin\.so,$ ]]
-  [ "$maps" -le $((maps_before + 4)) ]
+  # (Not under ASan or valgrind, whose allocators map memory of their
+  # own as they go: tests/checkers/nbdkit.)
+  if [ -z "${NBDKIT_CHECKER:-}" ]; then
+    [ "$maps" -le $((maps_before + 4)) ]
+  fi
 }

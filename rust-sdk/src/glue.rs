@@ -386,6 +386,10 @@ pub(crate) unsafe extern "C" fn can_cache(handle: *mut c_void) -> c_int {
 
 // ---------------------------------------------------------------------
 // The data path.
+//
+// Its closures take the arguments by value (`move`): Rust 1.63 does not
+// inline catch_unwind's machinery, and a closure of references then
+// costs a store and a load per argument on every request.
 
 pub(crate) unsafe extern "C" fn pread(
     handle: *mut c_void,
@@ -394,7 +398,7 @@ pub(crate) unsafe extern "C" fn pread(
     offset: u64,
     _flags: u32,
 ) -> c_int {
-    call("pread", -1, || {
+    call("pread", -1, move || {
         let buf: &mut [u8] = if count == 0 {
             &mut []
         } else {
@@ -416,7 +420,7 @@ pub(crate) unsafe extern "C" fn pwrite(
     offset: u64,
     flags_: u32,
 ) -> c_int {
-    call("pwrite", -1, || {
+    call("pwrite", -1, move || {
         let buf: &[u8] = if count == 0 {
             &[]
         } else {
@@ -431,7 +435,7 @@ pub(crate) unsafe extern "C" fn pwrite(
 }
 
 pub(crate) unsafe extern "C" fn flush(handle: *mut c_void, _flags: u32) -> c_int {
-    call("flush", -1, || {
+    call("flush", -1, move || {
         // SAFETY: nbdkit passes a live handle from `open`.
         unsafe { server(handle) }.flush()?;
         Ok(0)
@@ -444,7 +448,7 @@ pub(crate) unsafe extern "C" fn trim(
     offset: u64,
     flags_: u32,
 ) -> c_int {
-    call("trim", -1, || {
+    call("trim", -1, move || {
         // SAFETY: nbdkit passes a live handle from `open`.
         unsafe { server(handle) }.trim(count, offset, flags(flags_))?;
         Ok(0)
@@ -457,7 +461,7 @@ pub(crate) unsafe extern "C" fn zero(
     offset: u64,
     flags_: u32,
 ) -> c_int {
-    call("zero", -1, || {
+    call("zero", -1, move || {
         // SAFETY: nbdkit passes a live handle from `open`.
         unsafe { server(handle) }.zero(count, offset, flags(flags_))?;
         Ok(0)
@@ -471,7 +475,7 @@ pub(crate) unsafe extern "C" fn extents(
     flags_: u32,
     extents: *mut nbdkit_extents,
 ) -> c_int {
-    call("extents", -1, || {
+    call("extents", -1, move || {
         let mut extent_handle = ExtentHandle::new(extents);
         // SAFETY: nbdkit passes a live handle from `open`.
         unsafe { server(handle) }.extents(count, offset, flags(flags_), &mut extent_handle)?;
@@ -485,7 +489,7 @@ pub(crate) unsafe extern "C" fn cache(
     offset: u64,
     _flags: u32,
 ) -> c_int {
-    call("cache", -1, || {
+    call("cache", -1, move || {
         // SAFETY: nbdkit passes a live handle from `open`.
         unsafe { server(handle) }.cache(count, offset)?;
         Ok(0)

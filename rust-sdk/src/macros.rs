@@ -99,6 +99,19 @@ macro_rules! plugin {
 
             // The entry point has nbdkit's type.
             const _: $crate::__private::plugin_init_fn = Some(plugin_init);
+
+            /// The library's destructor (ELF .fini_array): frees the
+            /// descriptor when the library is unloaded.
+            extern "C" fn release_descriptor() {
+                // SAFETY: destructors run when the library is unloaded
+                // (dlclose, or the process exiting), after nbdkit and
+                // the loader are done with its descriptor.
+                unsafe { DESCRIPTOR.release() }
+            }
+
+            #[used]
+            #[link_section = ".fini_array"]
+            static RELEASE_DESCRIPTOR: extern "C" fn() = release_descriptor;
         };
     };
 }

@@ -11,10 +11,12 @@
 //! loader and the SDK glue.
 //!
 //! Like the C plugin, concurrent requests on overlapping ranges race
-//! (NBD leaves their order undefined): that is what a lock-free flat
-//! buffer is, and the point of the twin is to do exactly what the C
-//! plugin does.  Do not copy this into a real plugin; see
-//! examples/ramdisk for one that locks.
+//! (NBD leaves their order undefined).  In Rust's memory model, as in
+//! C's, that is a data race and undefined behaviour in principle; it is
+//! kept on purpose, because the point of the twin is to do exactly what
+//! the C plugin does, and no benchmark client checks the data it reads,
+//! so a torn copy changes nothing that is measured.  Do not copy this
+//! into a real plugin; see examples/ramdisk for one that locks.
 
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};

@@ -13,14 +13,17 @@
 //!   times=N         then fire on N calls only (default: on every one)
 //!   size=SIZE       the disk size (default 1M)
 //!
+//! --dump-plugin lists the callbacks (faulty_callbacks=a,b,...).
 //! errno=, message=, after= and times= refine the latest fault, so
 //! several faults can be armed at once.  CALLBACK is an nbdkit callback
 //! name (behaviour::CALLBACKS), "close" meaning the handle's Drop.  A
 //! fault on "config" fires on the first non-fault key after it (e.g.
-//! size=).  cleanup, unload and close cannot fail, only panic.
+//! size=).  cleanup, unload, close and dump_plugin cannot fail, only
+//! panic.  load runs before any key, so FAULTY_PANIC_IN_LOAD (set in
+//! the environment) makes it panic.
 
 use nbdkit::*;
-use rust_test_plugins::behaviour::Faults;
+use rust_test_plugins::behaviour::{Faults, CALLBACKS};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
@@ -68,6 +71,20 @@ impl Server for Faulty {
 
     fn config_complete() -> Result<()> {
         FAULTS.check("config_complete")
+    }
+
+    fn dump_plugin() {
+        FAULTS.check_void("dump_plugin");
+        // What a fault can be attached to (tests/faults.bats checks its
+        // table against this).
+        println!("faulty_callbacks={}", CALLBACKS.join(","));
+    }
+
+    fn load() {
+        // load runs before any key: its fault comes from the environment.
+        if std::env::var_os("FAULTY_PANIC_IN_LOAD").is_some() {
+            panic!("faulty: injected panic");
+        }
     }
 
     fn thread_model() -> Result<ThreadModel> {
@@ -230,8 +247,10 @@ impl Drop for Faulty {
 }
 
 plugin!(Faulty {
+    load,
     config,
     config_complete,
+    dump_plugin,
     thread_model,
     get_ready,
     after_fork,

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub const CALLBACKS: &[&str] = &[
     "config",
     "config_complete",
+    "dump_plugin",
     "thread_model",
     "get_ready",
     "after_fork",
@@ -223,9 +224,11 @@ impl Faults {
         };
         match fired {
             None => Ok(()),
+            // Without message= the message names the callback, as an
+            // operator needs to know which one failed.
             Some((Action::Fail(errno), message)) => Err(Error::new(
                 errno,
-                message.unwrap_or_else(|| "faulty: injected failure".to_string()),
+                message.unwrap_or_else(|| format!("faulty: injected failure in {callback}")),
             )),
             // Without message= the payload is a &'static str, with it
             // a String: the SDK must report both.

@@ -90,6 +90,7 @@ impl<const TAG: u8, const SIZE: u64> Server for ReloadDisk<TAG, SIZE> {
     fn unload() {
         debug!("reload {}: unload", Self::tag());
         *DISK.write().unwrap_or_else(|e| e.into_inner()) = Vec::new();
+        *FAIL.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     fn config(key: &str, value: &str) -> Result<()> {

@@ -1,0 +1,96 @@
+# Checkers for the reliability runs (README.md, "Reliability").
+#
+# -DSANITIZE=ON builds the loader and the C test plugins with
+# AddressSanitizer and UndefinedBehaviorSanitizer, and every bats suite
+# of that build then runs nbdkit with the ASan runtime preloaded
+# (nbdkit itself is not instrumented; tests/checkers/nbdkit).  Give it
+# its own build directory:
+#
+#   cmake -B build-asan -DSANITIZE=ON -DCARGO_TARGET_DIR=$PWD/build/cargo
+#
+# Without it, the valgrind-* tests run the suites that between them
+# call every callback (VALGRIND_SUITES) with nbdkit under valgrind
+# memcheck.
+#
+# Either way the checkers write their reports to files in
+# ${CHECKER_LOGS}; checker-logs-clean empties it before the suites and
+# checker-reports, after them, fails with every report it finds.
+
+option (SANITIZE
+  "Build the loader and C test plugins with ASan and UBSan, and run the bats suites under the ASan runtime"
+  OFF)
+
+set (CHECKER_LOGS ${CMAKE_BINARY_DIR}/checker-logs)
+set (CHECKERS_DIR ${CMAKE_SOURCE_DIR}/tests/checkers)
+
+# The suites run under valgrind: between them they call every callback
+# (faults.bats fails and panics each one) and serve both examples.
+set (VALGRIND_SUITES callbacks examples faults)
+
+# Preloaded into nbdkit by tests/checkers/nbdkit, under either
+# checker (see preload.c).  Not instrumented: made before the flags.
+add_library (checker-preload SHARED ${CHECKERS_DIR}/preload.c)
+set_target_properties (checker-preload PROPERTIES
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/checkers)
+target_link_libraries (checker-preload PRIVATE ${CMAKE_DL_LIBS})
+
+if (SANITIZE)
+  execute_process (
+    COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+    OUTPUT_VARIABLE ASAN_RUNTIME
+    OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if (NOT EXISTS "${ASAN_RUNTIME}")
+    message (FATAL_ERROR "SANITIZE: ${CMAKE_C_COMPILER} has no libasan.so")
+  endif ()
+
+  # Every C target from here on: the loader, the reference C plugins
+  # and the ABI fixtures.  Any UBSan report is fatal, like an ASan one.
+  add_compile_options (-fsanitize=address,undefined -fno-omit-frame-pointer
+                       -fno-sanitize-recover=all)
+  add_link_options (-fsanitize=address,undefined)
+endif ()
+
+# checker_tests (): called at the end of tests/CMakeLists.txt, once
+# every suite is registered there (TEST_ENV is that file's).
+function (checker_tests)
+  if (SANITIZE)
+    get_property (all_tests DIRECTORY PROPERTY TESTS)
+    set (checked)
+    foreach (t ${all_tests})
+      if (t MATCHES "^bats-")
+        list (APPEND checked ${t})
+      endif ()
+    endforeach ()
+    set_property (TEST ${checked} APPEND PROPERTY ENVIRONMENT
+      NBDKIT_CHECKER=asan
+      CHECKER_ASAN_RUNTIME=${ASAN_RUNTIME}
+      CHECKER_PRELOAD=$<TARGET_FILE:checker-preload>
+      CHECKER_LOGS=${CHECKER_LOGS})
+  else ()
+    find_program (VALGRIND valgrind)
+    if (NOT VALGRIND)
+      message (WARNING "valgrind not found: no valgrind-* tests")
+      return ()
+    endif ()
+    set (checked)
+    foreach (topic ${VALGRIND_SUITES})
+      add_test (NAME valgrind-${topic}
+                COMMAND ${BATS} --tap ${CMAKE_CURRENT_SOURCE_DIR}/${topic}.bats
+                WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+      set_tests_properties (valgrind-${topic} PROPERTIES
+        ENVIRONMENT "${TEST_ENV};VALGRIND=1;CHECKER_LOGS=${CHECKER_LOGS};CHECKER_PRELOAD=$<TARGET_FILE:checker-preload>")
+      list (APPEND checked valgrind-${topic})
+    endforeach ()
+  endif ()
+
+  add_test (NAME checker-logs-clean
+            COMMAND ${CMAKE_COMMAND} -E rm -rf ${CHECKER_LOGS})
+  add_test (NAME checker-reports
+            COMMAND ${CHECKERS_DIR}/reports ${CHECKER_LOGS})
+  set_tests_properties (checker-logs-clean PROPERTIES
+                        FIXTURES_SETUP checker-logs)
+  set_tests_properties (checker-reports PROPERTIES
+                        FIXTURES_CLEANUP checker-logs)
+  set_property (TEST ${checked} APPEND PROPERTY
+                FIXTURES_REQUIRED checker-logs)
+endfunction ()
