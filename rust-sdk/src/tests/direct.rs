@@ -12,6 +12,7 @@ use std::os::raw::{c_char, c_int, c_void};
 use std::ptr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::plugins::all_listed;
 use crate::descriptor::{Builder, Descriptor};
 use crate::direct::{dump_lines, nbdkit_name, nbdkit_plugin_for};
 use crate::direct_host::host_table;
@@ -65,38 +66,7 @@ fn minimal() -> Descriptor {
 
 /// Every optional callback the builder knows, listed.
 fn everything() -> Descriptor {
-    let mut b = Builder::<Tiny>::new();
-    b.write_at();
-    b.flush();
-    b.trim();
-    b.zero();
-    b.extents();
-    b.cache();
-    b.can_write();
-    b.can_flush();
-    b.is_rotational();
-    b.can_trim();
-    b.can_zero();
-    b.can_fast_zero();
-    b.can_fua();
-    b.can_multi_conn();
-    b.can_extents();
-    b.can_cache();
-    b.export_description();
-    b.block_size();
-    b.load();
-    b.unload();
-    b.config();
-    b.config_complete();
-    b.dump_plugin();
-    b.thread_model();
-    b.get_ready();
-    b.after_fork();
-    b.cleanup();
-    b.preconnect();
-    b.list_exports();
-    b.default_export();
-    b.build().unwrap()
+    all_listed::<Tiny>().build().unwrap()
 }
 
 /// A callback as an address, to compare (None is 0).

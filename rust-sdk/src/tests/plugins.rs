@@ -247,10 +247,10 @@ impl Server for Full {
     }
 }
 
-/// The descriptor of `Full` with every optional method listed, built as
-/// plugin! builds it.
-pub fn full_descriptor() -> Descriptor {
-    let mut b = Builder::<Full>::new();
+/// A builder for plugin type `T` with every optional method listed,
+/// as `plugin!` makes it.
+pub fn all_listed<T: Server>() -> Builder<T> {
+    let mut b = Builder::<T>::new();
     b.write_at();
     b.flush();
     b.trim();
@@ -281,7 +281,15 @@ pub fn full_descriptor() -> Descriptor {
     b.preconnect();
     b.list_exports();
     b.default_export();
-    b.build().expect("the Full descriptor builds")
+    b
+}
+
+/// The descriptor of `Full` with every optional method listed, built as
+/// plugin! builds it.
+pub fn full_descriptor() -> Descriptor {
+    all_listed::<Full>()
+        .build()
+        .expect("the Full descriptor builds")
 }
 
 /// Only the required methods.
