@@ -10,8 +10,17 @@ use crate::errno::EIO;
 /// When a [`Server`](crate::Server) method returns `Err(e)`, the SDK logs
 /// `e`'s [`Display`](fmt::Display) text with `nbdkit_error` and hands
 /// [`e.errno()`](Error::errno) to `nbdkit_set_error` (`EIO` if that is 0).
-#[derive(Debug)]
+///
+/// An `Error` is one pointer wide, so that `Result<()>` and the other
+/// small results of the data path come back in a register: what failed
+/// lives behind a box, allocated only when something fails.
 pub struct Error {
+    inner: Box<Inner>,
+}
+
+/// What an [`Error`] carries.
+#[derive(Debug)]
+struct Inner {
     source: Box<dyn error::Error + 'static>,
     errno: i32,
 }
@@ -34,8 +43,10 @@ impl Error {
         E: Into<Box<dyn error::Error + 'static>>,
     {
         Error {
-            source: error.into(),
-            errno,
+            inner: Box::new(Inner {
+                source: error.into(),
+                errno,
+            }),
         }
     }
 
@@ -43,19 +54,28 @@ impl Error {
     /// [`errno`](crate::errno) module).  0 means "unspecified"; the SDK
     /// sends `EIO` then.
     pub fn errno(&self) -> i32 {
-        self.errno
+        self.inner.errno
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("source", &self.inner.source)
+            .field("errno", &self.inner.errno)
+            .finish()
     }
 }
 
 impl error::Error for Error {
     fn source(&self) -> Option<&(dyn error::Error + 'static)> {
-        Some(&*self.source)
+        Some(&*self.inner.source)
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        self.source.fmt(f)
+        self.inner.source.fmt(f)
     }
 }
 
@@ -63,10 +83,7 @@ impl fmt::Display for Error {
 /// an `io::Error` that does not come from the OS (e.g. `UnexpectedEof`).
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Error {
-        Error {
-            errno: e.raw_os_error().unwrap_or(EIO),
-            source: Box::new(e),
-        }
+        Error::new(e.raw_os_error().unwrap_or(EIO), e)
     }
 }
 
@@ -84,6 +101,24 @@ mod tests {
         assert_eq!(e.errno(), ENOSPC);
         assert_eq!(e.to_string(), "disk 3 is full");
         assert!(error::Error::source(&e).is_some());
+    }
+
+    #[test]
+    fn results_of_the_data_path_fit_in_registers() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<Result<()>>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+
+    #[test]
+    fn debug_shows_message_and_errno() {
+        let e = Error::new(ENOSPC, "full");
+        assert_eq!(
+            format!("{:?}", e),
+            format!("Error {{ source: \"full\", errno: {} }}", ENOSPC)
+        );
     }
 
     #[test]
