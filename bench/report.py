@@ -10,6 +10,7 @@
 # summary tables.
 
 import csv
+import math
 import os
 import statistics
 import subprocess
@@ -31,6 +32,15 @@ WORKLOADS = [
     ("seqread1m", "1 MiB sequential read"),
 ]
 
+# Each server's own objects: the plugin, and the loader when there is one.
+OWN_OBJECTS = {
+    "c": ("c-ramdisk.so",),
+    "rust-loader": ("nbdkit-rust-plugin.so", "librust_ramdisk.so"),
+    "rust-direct": ("librust_ramdisk.so",),
+    "ramdisk": ("nbdkit-rust-plugin.so", "libramdisk.so"),
+    "memory": ("nbdkit-memory-plugin.so",),
+}
+
 # The targets of issue 7, checked here by reading the results.
 INSTR_TARGET = 1.02      # Rust through the loader vs C
 HOP_TARGET = 1.005       # through the loader vs direct
@@ -51,6 +61,27 @@ def read_pairs(path):
                 k, _, v = line.rstrip("\n").partition("\t")
                 pairs.append((k, v))
     return pairs
+
+
+def chance_outside(n):
+    """The chance that, for two servers of exactly the same speed measured
+    n times each, one's median falls outside the other's min-max: the m
+    smallest (or largest) of the 2n figures all belong to the first
+    server, m being the rank of its median (for an even n, whose median
+    is the mean of two, this is a lower bound)."""
+    if n < 1:
+        return 1.0
+    m = n // 2 + 1
+    return 2 * math.comb(n, m) / math.comb(2 * n, m)
+
+
+def noise_note(n, cells):
+    """One sentence on how often noise alone would fail the fio target."""
+    p = chance_outside(n)
+    return (" With %d repetitions, two servers of the same speed would put a "
+            "median outside the other's min–max in a given cell with "
+            "probability %.4f (1 in %.0f), in at least one of %d cells with "
+            "probability %.3f." % (n, p, 1 / p, cells, 1 - (1 - p) ** cells))
 
 
 def spread(values):
@@ -119,6 +150,13 @@ class Results:
                 self.cells.append(row["cell"])
             self.fio.setdefault((row["server"], row["cell"]), []).append(float(row["value"]))
         self.reps = max((len(v) for v in self.fio.values()), default=0)
+
+        # perf samples: (server, workload) -> {object: samples}.
+        self.perf_status = dict(read_pairs(os.path.join(raw, "perf-status.tsv"))).get("status")
+        self.perf = {}
+        for row in read_tsv(os.path.join(raw, "perf.tsv")) or []:
+            objects = self.perf.setdefault((row["server"], row["workload"]), {})
+            objects[row["object"]] = objects.get(row["object"], 0) + int(row["samples"])
         self.cg_reps = max((len(v) for v in self.instr.values()), default=0)
 
     def servers(self):
@@ -167,6 +205,29 @@ class Results:
             m, lo, hi = spread(v)
             cells.append("%.1f ms%s %.1f–%.1f" % (m, fmt_ratio(ratio(m, base_m)), lo, hi))
         lines.append("| start to first byte | %s |" % " | ".join(cells))
+        return "\n".join(lines)
+
+    def perf_table(self):
+        """Each server's CPU samples by object, in per cent."""
+        lines = ["| server | fio workload | samples | kernel | libc | nbdkit "
+                 "| the plugin's own objects |",
+                 "|---|---|---:|---:|---:|---:|---|"]
+        for s in self.servers():
+            for w in ("randread", "randwrite"):
+                objects = self.perf.get((s, w))
+                if not objects:
+                    continue
+                total = sum(objects.values())
+
+                def share(n):
+                    return "%.2f%%" % (100.0 * n / total)
+                own = OWN_OBJECTS.get(s, ())
+                own_text = " + ".join("%s %s" % (o, share(objects.get(o, 0)))
+                                      for o in own)
+                lines.append("| %s | 4 KiB %s, QD16 | %d | %s | %s | %s | %s |" % (
+                    LABEL[s], w, total, share(objects.get("[kernel.kallsyms]", 0)),
+                    share(objects.get("libc.so.6", 0)), share(objects.get("nbdkit", 0)),
+                    own_text))
         return "\n".join(lines)
 
     def fio_table(self):
@@ -284,6 +345,7 @@ class Results:
                 out.append("- **met**: examples/ramdisk at or above nbdkit's memory "
                            "plugin: no fio median of it below the memory plugin's "
                            "minimum (%d cells)." % len(self.cells))
+            out.append("-" + noise_note(self.reps, len(self.cells)))
         if self.instr:
             parts = []
             for w, wlabel in WORKLOADS:
@@ -300,8 +362,8 @@ class Results:
 
     def glue_profile(self):
         """The loader's, SDK's and plugins' own functions per request."""
-        mine = ("nbdkit-rust-plugin.so", "librust_ramdisk.so", "c-ramdisk.so",
-                "libramdisk.so")
+        mine = sorted(set(o for s in ("c", "rust-loader", "rust-direct")
+                          for o in OWN_OBJECTS[s]))
         out = []
         for w, wlabel in WORKLOADS[:2]:
             for s in ("c", "rust-loader", "rust-direct"):
@@ -434,6 +496,13 @@ class Results:
             parts.append("fio throughput (median, ratio to the C plugin's median, "
                          "min–max over %d repetitions):\n\n%s"
                          % (self.reps, self.fio_table()))
+        if self.perf:
+            parts.append("Where the server's CPU time goes while fio runs (perf, "
+                         "software cpu-clock samples at 4999 Hz of the nbdkit "
+                         "process, share of its samples; the hottest functions "
+                         "are in raw/perf-*.txt):\n\n%s" % self.perf_table())
+        elif self.perf_status and self.perf_status != "ok":
+            parts.append("perf: %s." % self.perf_status)
         return "\n\n".join(parts)
 
     def document(self):
