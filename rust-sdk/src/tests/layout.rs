@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
+use super::c_probe;
 use crate::ffi::{self, nbdkit_rust_host, nbdkit_rust_plugin};
 use crate::layout::field_layout;
 
@@ -209,7 +209,8 @@ fn c_program(layouts: &[Layout]) -> String {
     c
 }
 
-/// Compile and run the C program; its output as a map.
+/// Compile and run the C program against the crate's copy of the
+/// header; its output as a map.
 fn run_c(source: &str) -> BTreeMap<String, String> {
     // The crate's abi/ is the repository's header (a symlink there, a
     // copy in the packaged crate).
@@ -219,35 +220,7 @@ fn run_c(source: &str) -> BTreeMap<String, String> {
         "no header in {:?}",
         abi_dir
     );
-    let dir = std::env::temp_dir().join(format!("nbdkit-rust-layout-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = dir.join("layout.c");
-    let exe = dir.join("layout");
-    std::fs::write(&src, source).unwrap();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let status = Command::new(&cc)
-        .arg("-std=gnu11")
-        .arg("-Wall")
-        .arg("-Werror")
-        .arg("-I")
-        .arg(&abi_dir)
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run the C compiler {:?}: {}", cc, e));
-    assert!(status.success(), "{} failed to compile {:?}", cc, src);
-    let output = Command::new(&exe).output().unwrap();
-    assert!(output.status.success());
-    std::fs::remove_dir_all(&dir).ok();
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let (k, v) = line.split_once(' ').unwrap();
-            (k.to_string(), v.to_string())
-        })
-        .collect()
+    c_probe::run("layout", source, &[&abi_dir])
 }
 
 fn get(c: &BTreeMap<String, String>, key: &str) -> i64 {

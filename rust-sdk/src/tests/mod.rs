@@ -4,6 +4,7 @@
 //! harness itself, and the layout test that pins `ffi.rs` to the C
 //! header.
 
+mod c_probe;
 mod callbacks;
 mod direct;
 mod entry;

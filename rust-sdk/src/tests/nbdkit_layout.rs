@@ -8,8 +8,8 @@
 //! compare with: the test says so on stderr and passes.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
+use super::c_probe;
 use crate::layout::field_layout;
 use crate::nbdkit_ffi::{nbdkit_plugin, NBDKIT_API_VERSION};
 
@@ -70,30 +70,9 @@ fn c_program(fields: &[(&'static str, (usize, usize, usize))]) -> String {
 
 /// Compile and run the C program; its output as a map.
 fn run_c(source: &str) -> BTreeMap<String, i64> {
-    let dir =
-        std::env::temp_dir().join(format!("nbdkit-rust-nbdkit-layout-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = dir.join("nbdkit_layout.c");
-    let exe = dir.join("nbdkit_layout");
-    std::fs::write(&src, source).unwrap();
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let status = Command::new(&cc)
-        .args(["-std=gnu11", "-Wall", "-Werror", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run the C compiler {:?}: {}", cc, e));
-    assert!(status.success(), "{} failed to compile {:?}", cc, src);
-    let output = Command::new(&exe).output().unwrap();
-    assert!(output.status.success());
-    std::fs::remove_dir_all(&dir).ok();
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let (k, v) = line.split_once(' ').unwrap();
-            (k.to_string(), v.parse().unwrap())
-        })
+    c_probe::run("nbdkit_layout", source, &[])
+        .into_iter()
+        .map(|(k, v)| (k, v.parse().unwrap()))
         .collect()
 }
 
