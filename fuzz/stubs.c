@@ -59,21 +59,6 @@ format (const char *fs, va_list args)
 }
 
 void
-nbdkit_error (const char *fs, ...)
-{
-  va_list args;
-  char *msg;
-
-  va_start (args, fs);
-  msg = format (fs, args);
-  va_end (args);
-  check_message (msg);
-  fuzz_errors++;
-  free (fuzz_last_error);
-  fuzz_last_error = msg;
-}
-
-void
 nbdkit_verror (const char *fs, va_list args)
 {
   char *msg = format (fs, args);
@@ -82,6 +67,16 @@ nbdkit_verror (const char *fs, va_list args)
   fuzz_errors++;
   free (fuzz_last_error);
   fuzz_last_error = msg;
+}
+
+void
+nbdkit_error (const char *fs, ...)
+{
+  va_list args;
+
+  va_start (args, fs);
+  nbdkit_verror (fs, args);
+  va_end (args);
 }
 
 void

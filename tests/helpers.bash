@@ -24,6 +24,19 @@ if [ -n "${NBDKIT_CHECKER:-}" ]; then
   export PATH=$top/tests/checkers:$PATH
 fi
 
+# For the suites that run cargo themselves: CARGO, the cargo that built
+# the tree (else the first one on PATH behind the /usr/bin this file
+# put first, which holds Debian's cargo and rustc), and build_path, a
+# PATH that finds that cargo's rustc first.
+use_build_cargo () {
+  if [ -z "${CARGO:-}" ]; then
+    local p=$PATH
+    while [[ $p == /usr/bin:* ]]; do p=${p#/usr/bin:}; done
+    CARGO=$(PATH=$p command -v cargo)
+  fi
+  build_path=$(dirname "$CARGO"):$PATH
+}
+
 # Rust cdylibs: examples/* are workspace packages (lib<name>.so), the
 # test plugins are cargo examples of tests/rust-plugins.
 RAMDISK=$RUST_OUT/libramdisk.so

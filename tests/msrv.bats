@@ -6,14 +6,7 @@
 load helpers
 
 : "${BUILD_DIR:=$top/build}"
-# The cargo that built the tree, and a PATH that finds its rustc first:
-# helpers.bash put /usr/bin (Debian's cargo and rustc) first.
-if [ -z "${CARGO:-}" ]; then
-  p=$PATH
-  while [[ $p == /usr/bin:* ]]; do p=${p#/usr/bin:}; done
-  CARGO=$(PATH=$p command -v cargo)
-fi
-build_path=$(dirname "$CARGO"):$PATH
+use_build_cargo
 
 debian_cargo=/usr/bin/cargo
 debian_rustc=/usr/bin/rustc

@@ -59,9 +59,9 @@ pub(crate) struct Client {
     pub(crate) credentials: (i64, i64, i64),
 }
 
-impl Client {
-    /// `nbdkit -U -`'s client: an unnamed Unix domain socket of this
-    /// process, no export name, no TLS.
+/// `nbdkit -U -`'s client: an unnamed Unix domain socket of this
+/// process, no export name, no TLS.
+impl Default for Client {
     fn default() -> Client {
         let (uid, gid) = match fs::metadata("/proc/self") {
             Ok(m) => (i64::from(m.uid()), i64::from(m.gid())),
@@ -77,6 +77,7 @@ impl Client {
 }
 
 /// Everything the fake nbdkit keeps, reset by each [`lock`].
+#[derive(Default)]
 pub(crate) struct State {
     pub(crate) events: Vec<Event>,
     pub(crate) client: Client,
@@ -97,14 +98,7 @@ static STATE: Mutex<Option<State>> = Mutex::new(None);
 /// its callbacks call back into the host.
 pub(crate) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
     let mut state = STATE.lock().unwrap_or_else(PoisonError::into_inner);
-    let state = state.get_or_insert_with(|| State {
-        events: Vec::new(),
-        client: Client::default(),
-        configured: false,
-        shutdown: false,
-        freed: Vec::new(),
-        interned: Vec::new(),
-    });
+    let state = state.get_or_insert_with(State::default);
     f(state)
 }
 
@@ -143,16 +137,7 @@ pub(crate) fn lock() -> Lock {
     }
     let guard = LOCK.lock().unwrap_or_else(PoisonError::into_inner);
     HELD.with(|h| h.set(true));
-    with_state(|s| {
-        *s = State {
-            events: Vec::new(),
-            client: Client::default(),
-            configured: false,
-            shutdown: false,
-            freed: Vec::new(),
-            interned: Vec::new(),
-        }
-    });
+    with_state(|s| *s = State::default());
     crate::host::install(installed());
     Lock { _guard: guard }
 }
