@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust: the C ABI between the Rust loader and Rust plugins.
  *
  * This header is the contract between nbdkit-rust-plugin.so (the
@@ -5,6 +6,10 @@
  * `nbdkit` crate.  It is the only place the contract is written down.
  *
  * HOW A PLUGIN IS LOADED
+ *
+ * (Filters, served by nbdkit-rust-filter.so, are loaded the same way
+ * through their own entry point and descriptor: see "Filters" at the
+ * end of this header.)
  *
  * The loader dlopen()s the plugin and looks up one function per ABI
  * major version it understands, today only:
@@ -75,7 +80,7 @@ extern "C" {
 #endif
 
 #define NBDKIT_RUST_ABI_MAJOR 1
-#define NBDKIT_RUST_ABI_MINOR 0
+#define NBDKIT_RUST_ABI_MINOR 1
 
 /* The name of the entry point for ABI major version 1. */
 #define NBDKIT_RUST_PLUGIN_V1_SYMBOL "nbdkit_rust_plugin_v1"
@@ -83,6 +88,17 @@ extern "C" {
 /* Opaque nbdkit types, passed through unchanged (nbdkit-common.h). */
 struct nbdkit_extents;
 struct nbdkit_exports;
+
+/* Opaque types of the filter ABI (1.1), made by the loader and only
+ * ever handed back to it: the layer below a filter for one connection
+ * (nbdkit's nbdkit_next), a filter's backend and context (nbdkit's
+ * nbdkit_backend and nbdkit_context), and one global call down the
+ * chain (config, preconnect, open, ...).
+ */
+struct nbdkit_rust_next;
+struct nbdkit_rust_backend;
+struct nbdkit_rust_context;
+struct nbdkit_rust_next_call;
 
 /* True if FIELD of struct TYPE lies inside the struct_size that the
  * other side declared in *PTR.
@@ -199,11 +215,131 @@ struct nbdkit_rust_host {
    * realpath, absolute_path).  free(NULL) is allowed.
    */
   void (*free) (void *ptr);
+
+  /* ---- ABI 1.1: what filters need (struct nbdkit_rust_filter). ----
+   *
+   * A filter reaches the layer below it (the next filter or the
+   * plugin) only through these functions, never through nbdkit's own
+   * structs, whose layout changes between nbdkit releases: the loader,
+   * compiled against the running nbdkit, makes the calls.  Each takes
+   * the opaque pointer the loader passed to the filter's callback.
+   *
+   * Per connection: NEXT is the layer below for this connection
+   * (nbdkit's nbdkit_next *), valid for the duration of the filter
+   * callback that received it, or, for a NEXT from next_context_open,
+   * until next_context_close.  The functions mean what the
+   * nbdkit_next_ops functions of the same name mean (nbdkit-filter(3)):
+   * the data calls return 0, or -1 and store an errno in *ERR;
+   * the others return -1 after nbdkit logged why.
+   */
+  int (*next_prepare) (struct nbdkit_rust_next *next);
+  int (*next_finalize) (struct nbdkit_rust_next *next);
+  int64_t (*next_get_size) (struct nbdkit_rust_next *next);
+  /* A string owned by nbdkit, valid until the connection closes, or
+   * NULL (no description, or an error).
+   */
+  const char *(*next_export_description) (struct nbdkit_rust_next *next);
+  int (*next_block_size) (struct nbdkit_rust_next *next, uint32_t *minimum,
+                          uint32_t *preferred, uint32_t *maximum);
+  int (*next_can_write) (struct nbdkit_rust_next *next);
+  int (*next_can_flush) (struct nbdkit_rust_next *next);
+  int (*next_is_rotational) (struct nbdkit_rust_next *next);
+  int (*next_can_trim) (struct nbdkit_rust_next *next);
+  /* NBDKIT_ZERO_NONE, _EMULATE or _NATIVE (nbdkit-filter.h). */
+  int (*next_can_zero) (struct nbdkit_rust_next *next);
+  int (*next_can_fast_zero) (struct nbdkit_rust_next *next);
+  int (*next_can_extents) (struct nbdkit_rust_next *next);
+  /* NBDKIT_FUA_NONE, _EMULATE or _NATIVE. */
+  int (*next_can_fua) (struct nbdkit_rust_next *next);
+  int (*next_can_multi_conn) (struct nbdkit_rust_next *next);
+  /* NBDKIT_CACHE_NONE, _EMULATE or _NATIVE. */
+  int (*next_can_cache) (struct nbdkit_rust_next *next);
+  int (*next_pread) (struct nbdkit_rust_next *next, void *buf,
+                     uint32_t count, uint64_t offset, uint32_t flags,
+                     int *err);
+  int (*next_pwrite) (struct nbdkit_rust_next *next, const void *buf,
+                      uint32_t count, uint64_t offset, uint32_t flags,
+                      int *err);
+  int (*next_flush) (struct nbdkit_rust_next *next, uint32_t flags, int *err);
+  int (*next_trim) (struct nbdkit_rust_next *next, uint32_t count,
+                    uint64_t offset, uint32_t flags, int *err);
+  int (*next_zero) (struct nbdkit_rust_next *next, uint32_t count,
+                    uint64_t offset, uint32_t flags, int *err);
+  int (*next_extents) (struct nbdkit_rust_next *next, uint32_t count,
+                       uint64_t offset, uint32_t flags,
+                       struct nbdkit_extents *extents, int *err);
+  int (*next_cache) (struct nbdkit_rust_next *next, uint32_t count,
+                     uint64_t offset, uint32_t flags, int *err);
+
+  /* The global calls down the chain: CALL is what the loader passed
+   * to the filter's config, config_complete, preconnect, list_exports,
+   * default_export or open callback, valid for that call only (nbdkit
+   * hands a C filter a function and its nxdata instead).  Each returns
+   * what the next layer returned: 0 or -1 (next_default_export: a
+   * string owned by nbdkit, or NULL).
+   */
+  int (*next_config) (struct nbdkit_rust_next_call *call,
+                      const char *key, const char *value);
+  int (*next_config_complete) (struct nbdkit_rust_next_call *call);
+  int (*next_preconnect) (struct nbdkit_rust_next_call *call, int readonly);
+  int (*next_list_exports) (struct nbdkit_rust_next_call *call, int readonly,
+                            struct nbdkit_exports *exports);
+  const char *(*next_default_export) (struct nbdkit_rust_next_call *call,
+                                      int readonly);
+  int (*next_open) (struct nbdkit_rust_next_call *call,
+                    struct nbdkit_rust_context *context, int readonly,
+                    const char *exportname);
+
+  /* Extents lists of a filter's own (nbdkit_extents_new, _free,
+   * _count, nbdkit_get_extent, nbdkit_extents_full).  get_extent
+   * stores the I'th extent (I < count) and returns 0, or -1 if I is out
+   * of range.  extents_full returns a new list covering the whole
+   * range asked of NEXT, or NULL with *ERR set.
+   */
+  struct nbdkit_extents *(*extents_new) (uint64_t start, uint64_t end);
+  void (*extents_free) (struct nbdkit_extents *extents);
+  size_t (*extents_count) (const struct nbdkit_extents *extents);
+  int (*get_extent) (const struct nbdkit_extents *extents, size_t i,
+                     uint64_t *offset, uint64_t *length, uint32_t *type);
+  struct nbdkit_extents *(*extents_full) (struct nbdkit_rust_next *next,
+                                          uint32_t count, uint64_t offset,
+                                          uint32_t flags, int *err);
+
+  /* Export lists of a filter's own (nbdkit_exports_new, _free, _count,
+   * nbdkit_get_export).  get_export stores pointers owned by the list
+   * (DESCRIPTION may be NULL) and returns 0, or -1 if I is out of range.
+   */
+  struct nbdkit_exports *(*exports_new) (void);
+  void (*exports_free) (struct nbdkit_exports *exports);
+  size_t (*exports_count) (const struct nbdkit_exports *exports);
+  int (*get_export) (const struct nbdkit_exports *exports, size_t i,
+                     const char **name, const char **description);
+
+  /* A filter that manages its own connection to the layer below
+   * (nbdkit_context_get_backend, nbdkit_next_context_open,
+   * nbdkit_next_context_close, nbdkit_context_set_next).
+   */
+  struct nbdkit_rust_backend *(*context_get_backend)
+    (struct nbdkit_rust_context *context);
+  struct nbdkit_rust_next *(*next_context_open)
+    (struct nbdkit_rust_backend *backend, int readonly,
+     const char *exportname, int shared);
+  void (*next_context_close) (struct nbdkit_rust_next *next);
+  struct nbdkit_rust_next *(*context_set_next)
+    (struct nbdkit_rust_context *context, struct nbdkit_rust_next *next);
 };
 
 /* The smallest host table of ABI 1.0. */
 #define NBDKIT_RUST_HOST_V1_MIN_SIZE \
   (offsetof (struct nbdkit_rust_host, free) + sizeof (void (*) (void *)))
+
+/* The smallest host table a filter can use: ABI 1.1, up to and
+ * including context_set_next.  nbdkit-rust-filter.so always hands
+ * filters one at least this big.
+ */
+#define NBDKIT_RUST_HOST_V1_1_MIN_SIZE                                  \
+  (offsetof (struct nbdkit_rust_host, context_set_next) +               \
+   sizeof (void *))
 
 /* The plugin's descriptor: what it is and which callbacks it has.
  *
@@ -216,7 +352,10 @@ struct nbdkit_rust_plugin {
   uint32_t abi_minor;
   uint64_t struct_size;
 
-  /* Required: the plugin's name, [A-Za-z0-9_]+ as for nbdkit. */
+  /* Required: the plugin's name, [A-Za-z0-9][A-Za-z0-9_]*: what
+   * nbdkit takes for a plugin name ([A-Za-z0-9][A-Za-z0-9-]*) once each
+   * '_' is made a '-', as it is when nbdkit loads the plugin directly.
+   */
   const char *name;
   /* Optional (may be NULL): as in struct nbdkit_plugin. */
   const char *longname;
@@ -281,7 +420,13 @@ struct nbdkit_rust_plugin {
   int (*can_extents) (void *handle);
   int (*can_cache) (void *handle);
 
-  /* Data path.  FLAGS are NBDKIT_FLAG_* (nbdkit-common.h). */
+  /* Data path.  FLAGS are NBDKIT_FLAG_* (nbdkit-common.h).
+   *
+   * pread's BUF may hold uninitialised memory: nbdkit zeroes its own
+   * request buffers, but a C filter above the plugin may pass memory
+   * of its own straight from malloc.  The plugin must write all COUNT
+   * bytes before it returns 0, and must not read BUF before writing.
+   */
   int (*pread) (void *handle, void *buf, uint32_t count, uint64_t offset,
                 uint32_t flags);
   int (*pwrite) (void *handle, const void *buf, uint32_t count,
@@ -295,6 +440,18 @@ struct nbdkit_rust_plugin {
                   uint32_t flags, struct nbdkit_extents *extents);
   int (*cache) (void *handle, uint32_t count, uint64_t offset,
                 uint32_t flags);
+
+  /* ABI 1.1.  load and dump_plugin that can fail: each returns 0, or
+   * -1 after host->error (a Rust panic in the plugin's callback, for
+   * one).  When one is set, a loader of ABI 1.1 or later calls it
+   * instead of its ABI 1.0 twin and treats -1 as a failed start:
+   * nbdkit exits with status 1, and under rust-reload the new build is
+   * refused and the running one stays.  A plugin that sets one sets
+   * its twin (load, dump_plugin) too, for ABI 1.0 loaders, which call
+   * only that.
+   */
+  int (*load_checked) (void);
+  int (*dump_plugin_checked) (void);
 };
 
 /* The smallest descriptor of ABI 1.0: up to and including cache. */
@@ -305,6 +462,140 @@ struct nbdkit_rust_plugin {
 /* The type of the version 1 entry point. */
 typedef const struct nbdkit_rust_plugin *
   (*nbdkit_rust_plugin_v1_fn) (const struct nbdkit_rust_host *host);
+
+/* ---- Filters (ABI 1.1) ----
+ *
+ * A Rust filter is loaded by nbdkit-rust-filter.so (`nbdkit
+ * --filter=rust PLUGIN rust-filter=PATH`), which looks up
+ *
+ *   const struct nbdkit_rust_filter *
+ *   nbdkit_rust_filter_v1 (const struct nbdkit_rust_host *host);
+ *
+ * and calls it once, right after dlopen(), as for a plugin: the same
+ * host table (every field, the ABI 1.1 filter services included), the
+ * same fixed prefix, the same append-only rule and the same
+ * NBDKIT_RUST_HAS_FIELD test.  A library exports either entry point
+ * or both (a plugin and a filter in one library are two things the
+ * user names separately).
+ *
+ * Every callback has the meaning of its namesake in nbdkit-filter(3)
+ * for nbdkit 1.32 (filter API 6), with nbdkit's own types replaced by
+ * the loader's opaque ones and the next layer reached through the
+ * host table's next_* functions.  NULL means "not implemented": the
+ * loader then passes the call straight through to the next layer, as
+ * nbdkit does for a C filter that leaves the callback out.
+ *
+ * Errors: the global and per-connection callbacks other than the data
+ * path return -1 (NULL) after host->error; the data callbacks (pread
+ * .. cache) store an errno in *ERR and return -1, as a C filter does.
+ *
+ * pread's BUF may hold uninitialised memory (a C filter above may
+ * pass its own malloc()ed buffer): the filter must write all COUNT
+ * bytes before it returns 0, and must not read BUF before writing.
+ */
+
+#define NBDKIT_RUST_FILTER_V1_SYMBOL "nbdkit_rust_filter_v1"
+
+struct nbdkit_rust_filter {
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  uint64_t struct_size;
+
+  /* As in struct nbdkit_rust_plugin: name required, the others may
+   * be NULL.  A filter has no magic config key.
+   */
+  const char *name;
+  const char *longname;
+  const char *version;
+  const char *description;
+  const char *config_help;
+  const char *sdk_version;
+
+  /* The loosest thread model the filter can ever support, as for
+   * plugins; the thread_model callback may choose a stricter one.
+   */
+  int32_t max_thread_model;
+  uint32_t reserved0;
+
+  /* Lifecycle.  load returns 0, or -1 after host->error: the loader
+   * then refuses the filter and nbdkit exits with status 1.
+   */
+  int (*load) (void);
+  void (*unload) (void);
+  int (*config) (struct nbdkit_rust_next_call *next,
+                 const char *key, const char *value);
+  int (*config_complete) (struct nbdkit_rust_next_call *next);
+  int (*thread_model) (void);
+  int (*get_ready) (int thread_model);
+  int (*after_fork) (struct nbdkit_rust_backend *backend);
+  void (*cleanup) (struct nbdkit_rust_backend *backend);
+
+  int (*preconnect) (struct nbdkit_rust_next_call *next, int readonly);
+  int (*list_exports) (struct nbdkit_rust_next_call *next,
+                       int readonly, int is_tls,
+                       struct nbdkit_exports *exports);
+  const char *(*default_export) (struct nbdkit_rust_next_call *next,
+                                 int readonly, int is_tls);
+
+  /* open calls host->next_open (NEXT, CONTEXT, ...) to open the layer
+   * below, and returns its own per-connection handle (never NULL on
+   * success), or NULL on error.  close releases it, exactly once.
+   */
+  void *(*open) (struct nbdkit_rust_next_call *next,
+                 struct nbdkit_rust_context *context,
+                 int readonly, const char *exportname, int is_tls);
+  void (*close) (void *handle);
+  int (*prepare) (struct nbdkit_rust_next *next, void *handle,
+                  int readonly);
+  int (*finalize) (struct nbdkit_rust_next *next, void *handle);
+
+  int64_t (*get_size) (struct nbdkit_rust_next *next, void *handle);
+  const char *(*export_description) (struct nbdkit_rust_next *next,
+                                     void *handle);
+  int (*block_size) (struct nbdkit_rust_next *next, void *handle,
+                     uint32_t *minimum, uint32_t *preferred,
+                     uint32_t *maximum);
+  int (*can_write) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_flush) (struct nbdkit_rust_next *next, void *handle);
+  int (*is_rotational) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_trim) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_zero) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_fast_zero) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_extents) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_fua) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_multi_conn) (struct nbdkit_rust_next *next, void *handle);
+  int (*can_cache) (struct nbdkit_rust_next *next, void *handle);
+
+  int (*pread) (struct nbdkit_rust_next *next, void *handle,
+                void *buf, uint32_t count, uint64_t offset,
+                uint32_t flags, int *err);
+  int (*pwrite) (struct nbdkit_rust_next *next, void *handle,
+                 const void *buf, uint32_t count, uint64_t offset,
+                 uint32_t flags, int *err);
+  int (*flush) (struct nbdkit_rust_next *next, void *handle,
+                uint32_t flags, int *err);
+  int (*trim) (struct nbdkit_rust_next *next, void *handle,
+               uint32_t count, uint64_t offset, uint32_t flags, int *err);
+  int (*zero) (struct nbdkit_rust_next *next, void *handle,
+               uint32_t count, uint64_t offset, uint32_t flags, int *err);
+  int (*extents) (struct nbdkit_rust_next *next, void *handle,
+                  uint32_t count, uint64_t offset, uint32_t flags,
+                  struct nbdkit_extents *extents, int *err);
+  int (*cache) (struct nbdkit_rust_next *next, void *handle,
+                uint32_t count, uint64_t offset, uint32_t flags, int *err);
+};
+
+/* The smallest filter descriptor of ABI 1.1: up to and including
+ * cache.
+ */
+#define NBDKIT_RUST_FILTER_V1_MIN_SIZE                                  \
+  (offsetof (struct nbdkit_rust_filter, cache) +                        \
+   sizeof (int (*) (struct nbdkit_rust_next *, void *, uint32_t,       \
+                    uint64_t, uint32_t, int *)))
+
+/* The type of the filter entry point. */
+typedef const struct nbdkit_rust_filter *
+  (*nbdkit_rust_filter_v1_fn) (const struct nbdkit_rust_host *host);
 
 #ifdef __cplusplus
 }
