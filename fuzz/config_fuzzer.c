@@ -1,12 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust fuzzing: the loader's key handling (loader/config.c).
  *
  * nbdkit hands the loader KEY=VALUE pairs in command line order;
- * rust_config must load the plugin at rust=, give it every other key
- * in order (those before rust= as soon as it is loaded), keep them all
- * for a reload (rust_config_replay), send a second bare parameter to
- * the plugin's magic key or refuse it, and refuse an empty rust= and a
- * bad rust-reload=, whatever the bytes and however long the values.
- * A reference model of those rules runs alongside and must agree.
+ * rust_config must record them, refusing only an empty rust= and a bad
+ * rust-reload=; then rust_config_complete must load the plugin at the
+ * first rust= once (from a private copy with rust-reload=true), give
+ * it every other key in order, send a second bare parameter to the
+ * plugin's magic key or refuse it, and keep them all for a reload
+ * (rust_config_replay), whatever the bytes and however long the
+ * values.  A reference model of those rules runs alongside and must
+ * agree.
  *
  * The input (see fuzz/README.md): one byte of flags, then fields that
  * each run up to the next NUL byte: the plugin's magic_config_key, the
@@ -161,35 +164,40 @@ free_build (struct rust_build *b)
   }
 }
 
-/* The rest of the loader, as config.c sees it. */
-bool rust_reload;
+/* The rest of the loader, as config.c sees it: how it loaded the
+ * plugin, and whether it started rust-reload.
+ */
+static size_t loads, reload_loads, reload_starts;
 
-int
-rust_reload_watch (const char *path)
+static struct rust_build *
+load (const char *path)
 {
   free (loaded_path);
   loaded_path = strdup (path);
   if (loaded_path == NULL)
     abort ();
-  return 0;
+  return fake_build (path);
 }
 
 struct rust_build *
-rust_build_load (const char *path, char *copy)
+rust_build_load (const char *path, const char *file)
 {
-  FUZZ_ASSERT (copy == NULL);
-  return fake_build (path);
+  FUZZ_ASSERT (file == NULL);
+  loads++;
+  return load (path);
 }
 
 struct rust_build *
 rust_reload_load_first (const char *path)
 {
-  return fake_build (path);
+  reload_loads++;
+  return load (path);
 }
 
 int
-rust_reload_start (void)
+rust_builds_start_reload (void)
 {
+  reload_starts++;
   return 0;
 }
 
@@ -239,15 +247,41 @@ lengthen (char *value, unsigned r)
   return v;
 }
 
+/* The model's replay of the recorded keys to a build: what the
+ * plugin gets (into GOT), and whether every key was taken.  A bare
+ * parameter (key NULL in RECORDED, stored as "") goes to the magic key.
+ */
+static bool
+model_replay (const struct list *recorded, const bool *bare,
+              struct list *got)
+{
+  size_t j;
+
+  for (j = 0; j < recorded->n; j++) {
+    const char *k = recorded->v[j].key;
+
+    if (bare[j]) {
+      if (!(flags & 2) || magic_key[0] == '\0')
+        return false;
+      k = magic_key;
+    }
+    if (!(flags & 1) || strcmp (k, refused_key) == 0)
+      return false;
+    push (got, k, recorded->v[j].value);
+  }
+  return true;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   struct fields f = { data + 1, data + size };
-  struct list model_got = { 0 }, model_recorded = { 0 };
+  struct list model_got = { 0 }, model_recorded = { 0 }, model_all = { 0 };
+  bool *bare = NULL;
   char **kv = NULL;
   size_t nfields = 0, nkv, i;
   char *magic, *refused;
-  bool loaded = false, failed = false, reload = false;
+  bool have_path = false, failed = false, reload = false, loaded;
   struct rust_build *replayed;
 
   if (size < 1)
@@ -279,7 +313,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     bool expect_error = false;
     int r, b;
 
-    /* The model: the rules rust_config must follow. */
+    /* The model: the rules rust_config must follow.  Nothing is
+     * loaded yet; only an empty first rust= and a bad rust-reload= are
+     * refused.
+     */
     if (strcmp (key, "rust-reload") == 0) {
       b = nbdkit_parse_bool (value);
       fuzz_errors = errors;
@@ -288,59 +325,59 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       else
         reload = b;
     }
-    else if (strcmp (key, "rust") != 0 || loaded) {
-      const char *k = key;
-
-      if (strcmp (key, "rust") == 0) {
-        /* A second bare parameter: the plugin's magic key, or refused. */
-        if (!(flags & 2) || magic_key[0] == '\0')
-          expect_error = true;
-        k = magic_key;
-      }
-      if (!expect_error) {
-        push (&model_recorded, k, value);
-        if (loaded) {
-          if (!(flags & 1) || strcmp (k, refused_key) == 0)
-            expect_error = true;
-          else
-            push (&model_got, k, value);
-        }
-      }
+    else if (strcmp (key, "rust") == 0 && !have_path) {
+      if (value[0] == '\0')
+        expect_error = true;
+      else
+        have_path = true;
     }
-    else if (value[0] == '\0' || (flags & 4))
-      expect_error = true;
     else {
-      loaded = true;
-      for (size_t j = 0; j < model_recorded.n && !expect_error; j++) {
-        if (!(flags & 1) ||
-            strcmp (model_recorded.v[j].key, refused_key) == 0)
-          expect_error = true;
-        else
-          push (&model_got, model_recorded.v[j].key,
-                model_recorded.v[j].value);
-      }
+      /* A second rust= is a bare parameter, for the magic key. */
+      bare = realloc (bare, (model_recorded.n + 1) * sizeof *bare);
+      if (bare == NULL)
+        abort ();
+      bare[model_recorded.n] = strcmp (key, "rust") == 0;
+      push (&model_recorded, key, value);
     }
 
     r = rust_config (key, value);
     FUZZ_ASSERT (r == 0 || r == -1);
     FUZZ_ASSERT ((r == -1) == expect_error);
     FUZZ_ASSERT ((fuzz_errors > errors) == expect_error);
-    FUZZ_ASSERT (rust_reload == reload);
-    FUZZ_ASSERT ((rust_current != NULL) == loaded);
+    FUZZ_ASSERT (builds == 0 && rust_builds_current () == NULL);
     failed = r == -1;   /* nbdkit exits 1 at the first error */
   }
 
   if (!failed) {
-    /* The plugin got exactly the keys the rules say. */
-    FUZZ_ASSERT (same (&got, &model_got));
-    FUZZ_ASSERT ((rust_config_complete () == 0) == loaded);
+    size_t errors = fuzz_errors;
+    bool expect_ok;
 
-    if (loaded) {
+    /* Now every key is known: the plugin is loaded once, the way
+     * rust-reload= said, and gets them all in order.
+     */
+    loaded = have_path && !(flags & 4);
+    expect_ok = loaded && model_replay (&model_recorded, bare, &model_got);
+    FUZZ_ASSERT ((rust_config_complete () == 0) == expect_ok);
+    FUZZ_ASSERT ((fuzz_errors > errors) == !expect_ok);
+    FUZZ_ASSERT (same (&got, &model_got));
+    FUZZ_ASSERT (loads + reload_loads == (have_path ? 1 : 0));
+    FUZZ_ASSERT (reload_loads == (have_path && reload ? 1 : 0));
+    FUZZ_ASSERT (reload_starts == (expect_ok && reload ? 1 : 0));
+    FUZZ_ASSERT ((rust_builds_current () != NULL) == loaded);
+    /* Loaded once: asked again (--dump-plugin asks twice), no more.
+     * Without rust= there is nothing to load, and that is for
+     * config_complete to refuse.
+     */
+    FUZZ_ASSERT ((rust_config_load () == 0) == (expect_ok || !have_path));
+    FUZZ_ASSERT (loads + reload_loads == (have_path ? 1 : 0));
+
+    if (expect_ok) {
       /* A reload gives a new build every key, in order. */
       clear (&got);
+      FUZZ_ASSERT (model_replay (&model_recorded, bare, &model_all));
       replayed = fake_build ("/fuzz/replayed.so");
       FUZZ_ASSERT (rust_config_replay (replayed) == 0);
-      FUZZ_ASSERT (same (&got, &model_recorded));
+      FUZZ_ASSERT (same (&got, &model_all));
       free_build (replayed);
 
       /* --dump-plugin shows the magic key so that it reads back. */
@@ -355,12 +392,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   /* Back to a fresh loader for the next input. */
   FUZZ_ASSERT (fake_open_called == 0);
   rust_config_free ();
-  free_build (rust_current);
-  rust_current = NULL;
-  rust_reload = false;
+  free_build (rust_builds_current ());
+  rust_builds_set_first (NULL);
+  loads = reload_loads = reload_starts = builds = 0;
   clear (&got);
   clear (&model_got);
   clear (&model_recorded);
+  clear (&model_all);
+  free (bare);
   for (i = 0; i < nfields; i++)
     free (kv[i]);
   free (kv);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust fuzzing: the descriptor a plugin hands the loader.
  *
  * Whatever nbdkit_rust_plugin_v1 returns, rust_descriptor_accept
@@ -86,7 +87,7 @@ check_accepted (const struct nbdkit_rust_plugin *copy,
   FUZZ_ASSERT (fuzz_errors == 0);
   FUZZ_ASSERT (copy->abi_major == NBDKIT_RUST_ABI_MAJOR);
   FUZZ_ASSERT (copy->struct_size >= NBDKIT_RUST_PLUGIN_V1_MIN_SIZE);
-  FUZZ_ASSERT (name != NULL && name[0] != '\0');
+  FUZZ_ASSERT (name != NULL && name[0] != '\0' && name[0] != '_');
   for (i = 0; name[i]; i++)
     FUZZ_ASSERT (strchr ("abcdefghijklmnopqrstuvwxyz"
                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", name[i]));
@@ -98,7 +99,25 @@ check_accepted (const struct nbdkit_rust_plugin *copy,
     FUZZ_ASSERT (((const unsigned char *) copy)[i] == 0);
 }
 
-/* --dump-plugin shows every string of it, and each reads back. */
+/* How many of the callbacks up to cache P sets. */
+static size_t
+callbacks_set (const struct nbdkit_rust_plugin *p)
+{
+  size_t i, n = 0;
+
+  for (i = 0; i < NR_CALLBACKS; i++) {
+    void (*fn) (void);
+
+    memcpy (&fn, (const char *) p + FIRST_CALLBACK + i * sizeof fn,
+            sizeof fn);
+    n += fn != NULL;
+  }
+  return n;
+}
+
+/* --dump-plugin shows every string of it, and each reads back; and
+ * names each callback it sets.
+ */
 static void
 check_dump (struct nbdkit_rust_plugin *copy)
 {
@@ -106,9 +125,13 @@ check_dump (struct nbdkit_rust_plugin *copy)
   char *dump, *v;
   size_t i;
 
-  rust_current = &build;
+  /* config.c loads the plugin at rust= when --dump-plugin asks. */
+  fuzz_next_build = &build;
+  FUZZ_ASSERT (rust_config ("rust", PATH) == 0);
   dump = fuzz_dump_plugin ();
-  rust_current = NULL;
+  rust_config_free ();
+  rust_builds_set_first (NULL);
+  fuzz_next_build = NULL;
   for (i = 0; i < NR_STRINGS; i++) {
     const char *s = string_at (copy, i);
 
@@ -124,6 +147,17 @@ check_dump (struct nbdkit_rust_plugin *copy)
   }
   if (copy->dump_plugin)
     FUZZ_ASSERT (strstr (dump, "\nfuzz_dump_plugin=called\n"));
+  v = fuzz_dump_value (dump, "rust_plugin_callbacks");
+  FUZZ_ASSERT (v != NULL && v[0] != '\0');
+  {
+    size_t names = 1;
+    const char *c;
+
+    for (c = v; *c; c++)
+      names += *c == ',';
+    FUZZ_ASSERT (names == callbacks_set (copy));
+  }
+  free (v);
   free (dump);
 }
 

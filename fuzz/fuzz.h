@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust fuzzing: what the harnesses share (stubs.c). */
 
 #ifndef NBDKIT_RUST_FUZZ_H
@@ -26,6 +27,9 @@ extern void fuzz_reset (void);
   ((cond) ? (void) 0 : fuzz_fail (__FILE__, __LINE__, #cond))
 extern void fuzz_fail (const char *file, int line, const char *what)
   __attribute__ ((noreturn));
+
+/* What the stand-in rust_build_load hands config.c (stubs.c). */
+extern struct rust_build *fuzz_next_build;
 
 /* Runs rust_dump_plugin and returns what it printed (malloc'd), and
  * checks that every line is KEY=VALUE without a control character.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Writes the seed corpus, corpus/descriptor and corpus/config, in the
 input formats descriptor_fuzzer.c and config_fuzzer.c describe.  The
 seeds are kept in the repository; run this again after changing it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust fuzzing: stand-ins for the nbdkit functions the loader's
  * pure code calls, and helpers shared by the harnesses.
  *
@@ -92,23 +93,20 @@ nbdkit_debug (const char *fs, ...)
   free (msg);
 }
 
-/* The rest of the loader, for the harnesses that only need config.c to
- * link (the config fuzzer has its own).
+/* The rest of the loader, as config.c sees it, for the harnesses that
+ * do not stand in for it themselves (the config fuzzer does): the
+ * build the plugin loads as is fuzz_next_build.
  */
-__attribute__ ((weak)) bool rust_reload;
-
-__attribute__ ((weak)) int
-rust_reload_watch (const char *path)
-{
-  (void) path;
-  abort ();
-}
+struct rust_build *fuzz_next_build;
+static struct rust_build *current;
 
 __attribute__ ((weak)) struct rust_build *
-rust_build_load (const char *path, char *copy)
+rust_build_load (const char *path, const char *file)
 {
-  (void) path, (void) copy;
-  abort ();
+  (void) path;
+  FUZZ_ASSERT (file == NULL);
+  FUZZ_ASSERT (fuzz_next_build != NULL);
+  return fuzz_next_build;
 }
 
 __attribute__ ((weak)) struct rust_build *
@@ -119,9 +117,21 @@ rust_reload_load_first (const char *path)
 }
 
 __attribute__ ((weak)) int
-rust_reload_start (void)
+rust_builds_start_reload (void)
 {
   abort ();
+}
+
+struct rust_build *
+rust_builds_current (void)
+{
+  return current;
+}
+
+void
+rust_builds_set_first (struct rust_build *build)
+{
+  current = build;
 }
 
 /* nbdkit's grammar (nbdkit_parse_bool(3)). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust: every nbdkit callback, forwarded to the Rust plugin.
  *
  * The loader registers every callback nbdkit 1.32 has, so nbdkit never
@@ -35,6 +36,7 @@ static void
 rust_unload (void)
 {
   rust_builds_unload ();
+  rust_reload_free ();
   rust_config_free ();
 }
 
@@ -47,28 +49,43 @@ rust_unload (void)
 static int
 rust_thread_model (void)
 {
-  if (rust_current == NULL)
+  struct rust_build *build;
+  int model;
+
+  /* With --dump-plugin, nbdkit asks before dump_plugin and never
+   * calls config_complete: the plugin is loaded here then.
+   */
+  if (rust_config_load () == -1)
+    return -1;
+  build = rust_builds_current ();
+  if (build == NULL)
     return NBDKIT_THREAD_MODEL_PARALLEL;
-  rust_server_thread_model = rust_build_thread_model (rust_current);
-  return rust_server_thread_model;
+  model = rust_build_thread_model (build);
+  if (model != -1)
+    rust_reload_fix_thread_model (model);
+  return model;
 }
 
 static int
 rust_get_ready (void)
 {
+  struct rust_build *build = rust_builds_current ();
+
   /* Mirrors nbdkit: without get_ready, success. */
-  if (rust_current == NULL || rust_current->plugin.get_ready == NULL)
+  if (build == NULL || build->plugin.get_ready == NULL)
     return 0;
-  return rust_current->plugin.get_ready ();
+  return build->plugin.get_ready ();
 }
 
 static int
 rust_after_fork (void)
 {
+  struct rust_build *build = rust_builds_current ();
+
   /* Mirrors nbdkit: without after_fork, success. */
-  if (rust_current == NULL || rust_current->plugin.after_fork == NULL)
+  if (build == NULL || build->plugin.after_fork == NULL)
     return 0;
-  return rust_current->plugin.after_fork ();
+  return build->plugin.after_fork ();
 }
 
 static void

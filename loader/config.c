@@ -1,11 +1,17 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust: configuration, --dump-plugin and --help.
  *
  * The loader owns two keys: rust=PATH (also the magic key, so the bare
  * form "nbdkit rust PATH" works) and rust-reload=BOOL.  Every other key
- * belongs to the Rust plugin.  Keys that come before rust= are kept and
- * replayed to the plugin, in order, as soon as it is loaded; later keys
- * go straight through.  All of them stay recorded, so that a new build
- * loaded by rust-reload gets the same keys in the same order.
+ * belongs to the Rust plugin.  nbdkit hands over the keys one by one,
+ * and the loader only records them: until the last one it cannot know
+ * whether rust-reload=true is among them, which changes where the
+ * plugin is mapped from.  Once they are all known (config_complete, or
+ * for --dump-plugin the first of thread_model and dump_plugin, which
+ * nbdkit calls after the keys and instead of config_complete), the
+ * plugin is loaded once and given its keys in command line order.  They
+ * stay recorded, so that a new build loaded by rust-reload gets the
+ * same keys in the same order.
  */
 
 #include <stdio.h>
@@ -14,18 +20,26 @@
 
 #include "rust-loader.h"
 
-/* The build new connections get; NULL until rust= is seen. */
-struct rust_build *rust_current;
+/* rust=PATH, the first one; NULL until seen. */
+static char *path;
 
-/* The Rust plugin's keys, in command line order, as the plugin got
- * them (a bare parameter under the plugin's magic key).
+/* rust-reload=BOOL. */
+static bool reload;
+
+/* The Rust plugin's keys, in command line order.  A bare parameter
+ * after the path arrives as a second rust= (the loader's magic key):
+ * it goes to the plugin's magic key, which is only known once the
+ * plugin is loaded, so it is kept as it came (bare).
  */
 struct plugin_key {
-  char *key;
+  char *key;                    /* NULL for a bare parameter */
   char *value;
 };
 static struct plugin_key *keys;
 static size_t nr_keys;
+
+/* Whether the plugin was loaded and took its keys. */
+static enum { NOT_LOADED, LOADED, LOAD_FAILED } load_state;
 
 const char rust_config_help[] =
   "rust=PATH         (required) The Rust plugin (.so) to load.\n"
@@ -38,12 +52,15 @@ const char rust_config_help[] =
   "                  not ask for a stricter thread model than the server\n"
   "                  started with.  It does not inherit the old build's\n"
   "                  global state.  If it fails any step, an error is logged\n"
-  "                  and the running build stays.  Builds run from private\n"
-  "                  copies in $TMPDIR.\n"
+  "                  and the running build stays.  A file that changed in\n"
+  "                  the last 200 ms is still being written: it is loaded\n"
+  "                  at a later connection.  Builds run from private\n"
+  "                  copies in $TMPDIR, which must allow executables.\n"
   "KEY=VALUE ...     Every other parameter is passed to the Rust plugin.\n"
   "Use 'nbdkit rust rust=PATH --dump-plugin' to show the Rust plugin's own\n"
   "details, including the parameters it takes (rust_plugin_config_help).";
 
+/* KEY is NULL for a bare parameter. */
 static int
 record_key (const char *key, const char *value)
 {
@@ -55,9 +72,9 @@ record_key (const char *key, const char *value)
     return -1;
   }
   keys = p;
-  p[nr_keys].key = strdup (key);
+  p[nr_keys].key = key ? strdup (key) : NULL;
   p[nr_keys].value = strdup (value);
-  if (p[nr_keys].key == NULL || p[nr_keys].value == NULL) {
+  if ((key && p[nr_keys].key == NULL) || p[nr_keys].value == NULL) {
     nbdkit_error ("strdup: %m");
     free (p[nr_keys].key);
     free (p[nr_keys].value);
@@ -79,6 +96,10 @@ rust_config_free (void)
   free (keys);
   keys = NULL;
   nr_keys = 0;
+  free (path);
+  path = NULL;
+  reload = false;
+  load_state = NOT_LOADED;
 }
 
 /* Give one key to a loaded build. */
@@ -96,84 +117,20 @@ forward (struct rust_build *build, const char *key, const char *value)
   return p->config (key, value);
 }
 
-/* Give a build every key recorded so far, in order. */
-int
-rust_config_replay (struct rust_build *build)
-{
-  size_t i;
-
-  for (i = 0; i < nr_keys; i++)
-    if (forward (build, keys[i].key, keys[i].value) == -1)
-      return -1;
-  return 0;
-}
-
-/* Record a key for the plugin, and give it to the plugin if loaded. */
+/* A second bare parameter also arrives as "rust" (our magic key): it
+ * is meant for the plugin's own magic key, if it has one.  So does a
+ * second rust=, and anything nbdkit does not take for KEY=VALUE (a key
+ * that is not [A-Za-z][A-Za-z0-9_.-]*): when the plugin refuses it,
+ * say where it went, or the plugin's message names a key the user
+ * never wrote.
+ */
 static int
-plugin_key (const char *key, const char *value)
+forward_bare (struct rust_build *build, const char *value)
 {
-  if (record_key (key, value) == -1)
-    return -1;
-  if (rust_current == NULL)
-    return 0;
-  return forward (rust_current, key, value);
-}
+  const char *magic = build->plugin.magic_config_key;
 
-/* Load the plugin named by rust=, then replay the keys given before it. */
-static int
-load_plugin (const char *path)
-{
-  if (path[0] == '\0') {
-    nbdkit_error ("rust= must not be empty: "
-                  "it is the path of the Rust plugin (.so) to load");
-    return -1;
-  }
-
-  if (rust_reload_watch (path) == -1)
-    return -1;
-  if (rust_reload)
-    rust_current = rust_reload_load_first (path);
-  else
-    rust_current = rust_build_load (path, NULL);
-  if (rust_current == NULL)
-    return -1;
-
-  return rust_config_replay (rust_current);
-}
-
-int
-rust_config (const char *key, const char *value)
-{
-  const char *magic;
-  int r;
-
-  if (strcmp (key, "rust-reload") == 0) {
-    r = nbdkit_parse_bool (value);
-    if (r == -1) {
-      /* nbdkit's own message does not name the key. */
-      nbdkit_error ("rust-reload=%s: not a boolean (true or false)", value);
-      return -1;
-    }
-    rust_reload = r;
-    return 0;
-  }
-
-  if (strcmp (key, "rust") != 0)
-    return plugin_key (key, value);
-
-  if (rust_current == NULL)
-    return load_plugin (value);
-
-  /* A second bare parameter also arrives as "rust" (our magic key):
-   * it is meant for the plugin's own magic key, if it has one.  So
-   * does a second rust=, and anything nbdkit does not take for
-   * KEY=VALUE (a key that is not [A-Za-z][A-Za-z0-9_.-]*): when the
-   * plugin refuses it, say where it went, or the plugin's message
-   * names a key the user never wrote.
-   */
-  magic = rust_current->plugin.magic_config_key;
   if (magic != NULL && magic[0] != '\0') {
-    if (plugin_key (magic, value) == -1) {
+    if (forward (build, magic, value) == -1) {
       nbdkit_error ("%s: a second rust=, or a parameter that is not "
                     "KEY=VALUE, goes to the Rust plugin's magic key %s, "
                     "which refused it", value, magic);
@@ -185,8 +142,91 @@ rust_config (const char *key, const char *value)
   nbdkit_error ("%s: rust= given twice, or a parameter that is not "
                 "KEY=VALUE (%s is already loaded, and the Rust plugin %s "
                 "takes no bare parameters)",
-                value, rust_current->path, rust_current->plugin.name);
+                value, build->path, build->plugin.name);
   return -1;
+}
+
+/* Give a build every key recorded, in order. */
+int
+rust_config_replay (struct rust_build *build)
+{
+  size_t i;
+  int r;
+
+  for (i = 0; i < nr_keys; i++) {
+    if (keys[i].key)
+      r = forward (build, keys[i].key, keys[i].value);
+    else
+      r = forward_bare (build, keys[i].value);
+    if (r == -1)
+      return -1;
+  }
+  return 0;
+}
+
+int
+rust_config (const char *key, const char *value)
+{
+  int r;
+
+  if (strcmp (key, "rust-reload") == 0) {
+    r = nbdkit_parse_bool (value);
+    if (r == -1) {
+      /* nbdkit's own message does not name the key. */
+      nbdkit_error ("rust-reload=%s: not a boolean (true or false)", value);
+      return -1;
+    }
+    reload = r;
+    return 0;
+  }
+
+  if (strcmp (key, "rust") != 0)
+    return record_key (key, value);
+
+  if (path != NULL)
+    return record_key (NULL, value);
+
+  if (value[0] == '\0') {
+    nbdkit_error ("rust= must not be empty: "
+                  "it is the path of the Rust plugin (.so) to load");
+    return -1;
+  }
+  path = strdup (value);
+  if (path == NULL) {
+    nbdkit_error ("strdup: %m");
+    return -1;
+  }
+  return 0;
+}
+
+/* Load the plugin at rust=PATH and give it its keys, once every key is
+ * known; at most once (with --dump-plugin both thread_model and
+ * dump_plugin ask).  Without rust= there is nothing to load, and the
+ * caller decides whether that is an error.  Returns 0, or -1 after an
+ * error, and again -1 if asked again after that.
+ */
+int
+rust_config_load (void)
+{
+  struct rust_build *build;
+
+  if (load_state != NOT_LOADED)
+    return load_state == LOADED ? 0 : -1;
+  if (path == NULL)
+    return 0;
+
+  load_state = LOAD_FAILED;
+  if (reload)
+    build = rust_reload_load_first (path);
+  else
+    build = rust_build_load (path, NULL);
+  if (build == NULL)
+    return -1;
+  rust_builds_set_first (build);
+  if (rust_config_replay (build) == -1)
+    return -1;
+  load_state = LOADED;
+  return 0;
 }
 
 int
@@ -194,99 +234,85 @@ rust_config_complete (void)
 {
   const struct nbdkit_rust_plugin *p;
 
-  if (rust_current == NULL) {
+  if (path == NULL) {
     nbdkit_error ("rust=PATH is required: the Rust plugin (.so) to load");
     return -1;
   }
-
-  /* Now that every key is known: rust-reload may have come after
-   * rust=, and then the first build still maps PATH itself.
-   */
-  if (rust_reload && rust_reload_start () == -1)
+  if (rust_config_load () == -1)
+    return -1;
+  if (reload && rust_builds_start_reload () == -1)
     return -1;
 
-  p = &rust_current->plugin;
+  p = &rust_builds_current ()->plugin;
   /* Mirrors nbdkit: without config_complete, configuration succeeds. */
   if (p->config_complete == NULL)
     return 0;
   return p->config_complete ();
 }
 
-/* Print KEY=VALUE on one line: --dump-plugin output is parsed line by
- * line, and descriptions and help texts span several.  Backslashes and
- * control characters are written as C escapes.
+/* nbdkit's dump_plugin cannot fail, but a plugin that failed to load
+ * or to dump its fields must not end in exit status 0: the loader
+ * exits itself, after what was printed so far.
  */
-static void
-dump_field (const char *key, const char *value)
+static void __attribute__ ((__noreturn__))
+dump_failed (void)
 {
-  const unsigned char *s;
-
-  printf ("%s=", key);
-  for (s = (const unsigned char *) value; *s; s++) {
-    if (*s == '\n')
-      fputs ("\\n", stdout);
-    else if (*s == '\\')
-      fputs ("\\\\", stdout);
-    else if (*s < 0x20 || *s == 0x7f)
-      printf ("\\x%02x", *s);
-    else
-      putchar (*s);
-  }
-  putchar ('\n');
+  fflush (stdout);
+  exit (EXIT_FAILURE);
 }
 
-const char *
-rust_thread_model_name (int model)
-{
-  switch (model) {
-  case NBDKIT_THREAD_MODEL_SERIALIZE_CONNECTIONS:
-    return "serialize_connections";
-  case NBDKIT_THREAD_MODEL_SERIALIZE_ALL_REQUESTS:
-    return "serialize_all_requests";
-  case NBDKIT_THREAD_MODEL_SERIALIZE_REQUESTS:
-    return "serialize_requests";
-  case NBDKIT_THREAD_MODEL_PARALLEL:
-    return "parallel";
-  default:
-    return "unknown";
-  }
-}
-
-/* --dump-plugin runs after config and before config_complete, so the
- * Rust plugin is loaded here if rust= was given.
+/* --dump-plugin runs after config and instead of config_complete, so
+ * the Rust plugin is loaded here (if nbdkit's thread_model did not
+ * already) when rust= was given.
  */
 void
 rust_dump_plugin (void)
 {
   const struct nbdkit_rust_plugin *p;
+  struct rust_build *build;
+  char callbacks[RUST_CALLBACKS_MAX];
 
   printf ("rust_loader_version=%s\n", LOADER_VERSION);
   printf ("rust_loader_abi_version=%d.%d\n",
           NBDKIT_RUST_ABI_MAJOR, NBDKIT_RUST_ABI_MINOR);
-  if (rust_current == NULL)
+  if (path == NULL)
     return;
+  if (rust_config_load () == -1)
+    dump_failed ();
 
-  p = &rust_current->plugin;
+  build = rust_builds_current ();
+  p = &build->plugin;
   printf ("rust_abi_version=%u.%u\n",
           (unsigned) p->abi_major, (unsigned) p->abi_minor);
-  dump_field ("rust_plugin_path", rust_current->path);
-  dump_field ("rust_plugin_name", p->name);
+  rust_dump_field ("rust_plugin_path", build->path);
+  rust_dump_field ("rust_plugin_name", p->name);
   if (p->version)
-    dump_field ("rust_plugin_version", p->version);
+    rust_dump_field ("rust_plugin_version", p->version);
   if (p->longname)
-    dump_field ("rust_plugin_longname", p->longname);
+    rust_dump_field ("rust_plugin_longname", p->longname);
   if (p->description)
-    dump_field ("rust_plugin_description", p->description);
+    rust_dump_field ("rust_plugin_description", p->description);
   if (p->magic_config_key)
-    dump_field ("rust_plugin_magic_config_key", p->magic_config_key);
+    rust_dump_field ("rust_plugin_magic_config_key", p->magic_config_key);
   if (p->config_help)
-    dump_field ("rust_plugin_config_help", p->config_help);
-  dump_field ("rust_sdk_version", p->sdk_version ? p->sdk_version : "");
+    rust_dump_field ("rust_plugin_config_help", p->config_help);
+  rust_dump_field ("rust_sdk_version", p->sdk_version ? p->sdk_version : "");
   printf ("rust_plugin_thread_model=%s\n",
           rust_thread_model_name (p->max_thread_model));
+  printf ("rust_plugin_callbacks=%s\n",
+          rust_descriptor_callbacks (p, callbacks));
   fflush (stdout);
 
-  /* Mirrors nbdkit: without dump_plugin there are no custom fields. */
-  if (p->dump_plugin)
+  /* ABI 1.1: a dump_plugin that can fail; its 1.0 twin is not called
+   * then.  Mirrors nbdkit: without either, no custom fields.
+   */
+  if (p->dump_plugin_checked) {
+    if (p->dump_plugin_checked () == -1) {
+      nbdkit_error ("%s: the plugin's dump_plugin failed",
+                    build->path);
+      dump_failed ();
+    }
+  }
+  else if (p->dump_plugin)
     p->dump_plugin ();
 }

@@ -1,84 +1,28 @@
-/* nbdkit-rust: checking, loading and validating a Rust plugin.
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* nbdkit-rust: loading one build of a Rust plugin.
  *
+ * A build is the file checked (file-check.c), dlopen()ed, its
+ * descriptor validated (descriptor.c) and its load callback called.
  * Every refusal is an nbdkit_error naming the file as the user gave it
  * and the reason, and the caller returns -1, so nbdkit exits with
  * status 1 instead of crashing on a bad file.
  */
 
 #include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "rust-loader.h"
 
 /* Numbers the builds in load order (see struct rust_build). */
 static unsigned last_build_number;
 
-/* Refuse anything dlopen() should not be let near: dlopen() runs the
- * constructors of whatever it maps, and its message for a text file
- * ("invalid ELF header") does not say what the user did wrong.  FILE
- * is what will be opened (PATH itself, or a private copy of it made by
- * reload.c); messages name PATH.
- */
-static int
-check_file (const char *path, const char *file)
-{
-  static const char elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
-  struct stat st;
-  char magic[4];
-  ssize_t n;
-  int fd;
-
-  if (stat (file, &st) == -1) {
-    nbdkit_error ("%s: %m", path);
-    return -1;
-  }
-  if (S_ISDIR (st.st_mode)) {
-    nbdkit_error ("%s: is a directory, not a Rust plugin (.so)", path);
-    return -1;
-  }
-  if (!S_ISREG (st.st_mode)) {
-    nbdkit_error ("%s: not a regular file, so not a Rust plugin (.so)", path);
-    return -1;
-  }
-
-  fd = open (file, O_RDONLY | O_CLOEXEC);
-  if (fd == -1) {
-    nbdkit_error ("%s: %m", path);
-    return -1;
-  }
-  n = read (fd, magic, sizeof magic);
-  if (n == -1) {
-    nbdkit_error ("%s: read: %m", path);
-    close (fd);
-    return -1;
-  }
-  close (fd);
-  if (n < (ssize_t) sizeof magic) {
-    nbdkit_error ("%s: not an ELF shared object: the file is too short "
-                  "(%zd bytes)", path, n);
-    return -1;
-  }
-  if (memcmp (magic, elf_magic, sizeof magic) != 0) {
-    nbdkit_error ("%s: not an ELF shared object (no \\x7fELF header): "
-                  "a Rust plugin is the .so that cargo builds for a "
-                  "cdylib crate", path);
-    return -1;
-  }
-  return 0;
-}
-
-/* Open the library FILE and ask it for its descriptor.  Returns the
- * dlopen handle, or NULL after an error.
+/* Open the library FILE and ask it for its descriptor, which is copied
+ * into *PLUGIN.  Returns the dlopen handle, or NULL after an error.
  */
 static void *
 open_plugin (const char *path, const char *file,
-             struct nbdkit_rust_plugin *copy)
+             struct nbdkit_rust_plugin *plugin)
 {
   nbdkit_rust_plugin_v1_fn init;
   const struct nbdkit_rust_plugin *d;
@@ -105,7 +49,7 @@ open_plugin (const char *path, const char *file,
     goto err;
   }
 
-  if (rust_descriptor_accept (path, d, copy) == -1)
+  if (rust_descriptor_accept (path, d, plugin) == -1)
     goto err;
   return dl;
 
@@ -114,18 +58,41 @@ open_plugin (const char *path, const char *file,
   return NULL;
 }
 
+/* The plugin's load callback.  Returns 0, or -1 if it failed. */
+static int
+call_load (const struct rust_build *build, const char *path)
+{
+  const struct nbdkit_rust_plugin *p = &build->plugin;
+
+  /* ABI 1.1: a load that can fail (a panic in the Rust plugin's load,
+   * for one); its ABI 1.0 twin is not called then.
+   */
+  if (p->load_checked) {
+    if (p->load_checked () == -1) {
+      nbdkit_error ("%s: the plugin's load failed (build %u)",
+                    path, build->number);
+      return -1;
+    }
+    return 0;
+  }
+  /* Mirrors nbdkit: a plugin without load has nothing to do. */
+  if (p->load)
+    p->load ();
+  return 0;
+}
+
 /* Load the Rust plugin at PATH (as the user gave it) and call its load
- * callback.  With rust-reload, COPY is the private copy of PATH to map
- * instead (see reload.c), which the new build owns (rust_build_unload
- * removes it); else COPY is NULL.  Returns the new build, or NULL
- * after an error, and then COPY is still the caller's.
+ * callback.  FILE is what to map: a private copy of PATH (copy.c), or
+ * NULL for PATH itself.  Returns the new build, or NULL after an
+ * error.
  */
 struct rust_build *
-rust_build_load (const char *path, char *copy)
+rust_build_load (const char *path, const char *file)
 {
   struct rust_build *build;
+  char callbacks[RUST_CALLBACKS_MAX];
 
-  if (check_file (path, copy ? copy : path) == -1)
+  if (rust_file_check (path, file ? file : path, file != NULL) == -1)
     return NULL;
 
   build = calloc (1, sizeof *build);
@@ -134,30 +101,34 @@ rust_build_load (const char *path, char *copy)
     return NULL;
   }
 
-  /* nbdkit chdir()s to / when it forks, and a reload will reopen the
-   * file later, so keep the path absolute.
-   */
+  /* nbdkit chdir()s to / when it forks, so keep the path absolute. */
   build->path = nbdkit_realpath (path);
   if (build->path == NULL)
     goto err;
 
-  build->dl = open_plugin (path, copy ? copy : build->path, &build->plugin);
+  build->dl = open_plugin (path, file ? file : build->path, &build->plugin);
   if (build->dl == NULL)
     goto err;
 
-  build->copy = copy;
   build->number = ++last_build_number;
   build->refs = 1;
   nbdkit_debug ("loaded Rust plugin %s (build %u) from %s%s%s: ABI %" PRIu32
                 ".%" PRIu32 ", SDK %s",
                 build->plugin.name, build->number, build->path,
-                copy ? ", private copy " : "", copy ? copy : "",
+                file ? ", private copy " : "", file ? file : "",
                 build->plugin.abi_major, build->plugin.abi_minor,
                 build->plugin.sdk_version ? build->plugin.sdk_version : "?");
+  nbdkit_debug ("Rust plugin %s (build %u) registers callbacks: %s",
+                build->plugin.name, build->number,
+                rust_descriptor_callbacks (&build->plugin, callbacks));
 
-  /* Mirrors nbdkit: a plugin without load has nothing to do. */
-  if (build->plugin.load)
-    build->plugin.load ();
+  /* A plugin whose load failed never started: it is unmapped without
+   * its unload, which is the pair of a load that succeeded.
+   */
+  if (call_load (build, path) == -1) {
+    dlclose (build->dl);
+    goto err;
+  }
   return build;
 
  err:
@@ -166,7 +137,7 @@ rust_build_load (const char *path, char *copy)
   return NULL;
 }
 
-/* Call the plugin's unload, then unmap it and remove its private copy. */
+/* Call the plugin's unload, then unmap it. */
 void
 rust_build_unload (struct rust_build *build)
 {
@@ -174,11 +145,6 @@ rust_build_unload (struct rust_build *build)
   if (build->plugin.unload)
     build->plugin.unload ();
   dlclose (build->dl);
-  if (build->copy) {
-    if (unlink (build->copy) == -1)
-      nbdkit_error ("rust-reload: removing %s: %m", build->copy);
-    free (build->copy);
-  }
   free (build->path);
   free (build);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust: parsing probabilities on nbdkit < 1.34.
  *
  * nbdkit_parse_probability appeared in nbdkit 1.34.  The host table
