@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Loading straight into nbdkit, without the loader:
 //! `nbdkit ./libfoo.so [key=value ...]`, as for a plugin written in C.
 //!
@@ -20,6 +21,15 @@
 //! * `dump_plugin` is always there: it prints the lines the loader prints
 //!   about the Rust plugin (`rust_abi_version=`, `rust_plugin_name=`,
 //!   `rust_sdk_version=`, ...), then calls the plugin's own.
+//! * nbdkit's `load` and `dump_plugin` cannot fail, while the
+//!   descriptor's `load_checked` and `dump_plugin_checked` (ABI 1.1)
+//!   report a panic: nbdkit gets wrappers that then exit with status 1,
+//!   as nbdkit itself does for a plugin that cannot start.
+//!
+//! The descriptor and the `struct nbdkit_plugin` made from it both
+//! belong to the plugin's [`DescriptorCell`]: nbdkit gets a raw pointer
+//! to the struct, and this module reaches the descriptor through the
+//! cell only.
 //!
 //! The loader opens a plugin with `RTLD_LOCAL` and looks its entry point
 //! up in that library alone, so the `plugin_init` every plugin now
@@ -32,10 +42,9 @@ use std::os::raw::{c_char, c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::descriptor::{Descriptor, DescriptorCell};
+use crate::descriptor::{callback_names, thread_model_name, Descriptor, DescriptorCell};
 use crate::direct_host;
 use crate::errno::EINVAL;
 use crate::ffi::{nbdkit_rust_host, nbdkit_rust_plugin};
@@ -59,18 +68,39 @@ struct Dl_info {
     dli_saddr: *mut c_void,
 }
 
-/// Serialises `plugin_init` (nbdkit calls it once; this makes a second
-/// call harmless).
-static INIT: Mutex<()> = Mutex::new(());
-/// What `plugin_init` returned, once it succeeded.
-static PLUGIN: AtomicPtr<nbdkit_plugin> = AtomicPtr::new(ptr::null_mut());
-/// The descriptor it was made from, for `dump_plugin`.
-static DESCRIPTOR: Mutex<Option<&'static Descriptor>> = Mutex::new(None);
+/// The cell `plugin_init` was given (a `static` of the plugin, which
+/// lives as long as the library), for the wrappers below; `None` before
+/// `plugin_init` ran.  Its lock also serialises `plugin_init` (nbdkit
+/// calls it once; this makes a second call harmless).
+static CELL: Mutex<Option<&'static DescriptorCell>> = Mutex::new(None);
 
-/// The `struct nbdkit_plugin` handed to nbdkit and the name it points to.
-struct Direct {
+/// The `struct nbdkit_plugin` handed to nbdkit and the name it points
+/// to, owned by the plugin's [`DescriptorCell`] next to the descriptor
+/// it was made from.
+pub(crate) struct Direct {
     plugin: nbdkit_plugin,
     _name: CString,
+}
+
+// SAFETY: a Direct is never changed after it is made (nbdkit copies the
+// struct); its pointers are to its own name, to the descriptor's
+// strings (owned by the same cell) and to functions.
+unsafe impl Send for Direct {}
+
+impl Direct {
+    /// nbdkit's struct for descriptor `d`.
+    fn new(d: &Descriptor) -> Result<Direct> {
+        let name = nbdkit_name(d.raw())?;
+        Ok(Direct {
+            plugin: nbdkit_plugin_for(d.raw(), name.as_ptr()),
+            _name: name,
+        })
+    }
+}
+
+/// The cell `plugin_init` was given, if it ran.
+fn cell() -> Option<&'static DescriptorCell> {
+    *CELL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The body of `plugin_init`, which [`plugin!`](crate::plugin) defines:
@@ -88,30 +118,35 @@ pub unsafe fn plugin_init(
     cell: &'static DescriptorCell,
     build: fn() -> Result<Descriptor>,
 ) -> *mut nbdkit_plugin {
-    let _init = INIT.lock().unwrap_or_else(PoisonError::into_inner);
-    let done = PLUGIN.load(Ordering::Acquire);
-    if !done.is_null() {
-        return done;
+    let mut given = CELL.lock().unwrap_or_else(PoisonError::into_inner);
+    if given.is_none() {
+        // The host table lives as long as the process: nbdkit may log
+        // through it until it exits.
+        let table: &'static nbdkit_rust_host =
+            Box::leak(Box::new(direct_host::host_table(&direct_host::in_process)));
+        host::install(table);
+        *given = Some(cell);
     }
-    let table: &'static nbdkit_rust_host =
-        Box::leak(Box::new(direct_host::host_table(&direct_host::in_process)));
-    host::install(table);
     glue::call("plugin_init", ptr::null_mut(), || {
-        let descriptor = cell.get_or_build(build)?;
-        let name = nbdkit_name(descriptor.raw())?;
-        let direct: &'static mut Direct = Box::leak(Box::new(Direct {
-            plugin: nbdkit_plugin_for(descriptor.raw(), name.as_ptr()),
-            _name: name,
-        }));
-        *DESCRIPTOR.lock().unwrap_or_else(PoisonError::into_inner) = Some(descriptor);
-        let plugin: *mut nbdkit_plugin = &mut direct.plugin;
-        PLUGIN.store(plugin, Ordering::Release);
-        Ok(plugin)
+        cell.with_built(build, |built| {
+            let direct = match &mut built.direct {
+                Some(direct) => direct,
+                None => {
+                    let direct = Direct::new(&built.descriptor)?;
+                    crate::debug!(
+                        "registered callbacks: {}",
+                        callback_names(built.descriptor.raw()).join(",")
+                    );
+                    built.direct.insert(direct)
+                }
+            };
+            Ok(&mut direct.plugin as *mut nbdkit_plugin)
+        })
     })
 }
 
-/// The name nbdkit gets: the descriptor's, `[A-Za-z0-9_]+`, with each
-/// `_` made a `-`, which nbdkit takes where it refuses `_`.
+/// The name nbdkit gets: the descriptor's, `[A-Za-z0-9][A-Za-z0-9_]*`,
+/// with each `_` made a `-`, which nbdkit takes where it refuses `_`.
 pub(crate) fn nbdkit_name(d: &nbdkit_rust_plugin) -> Result<CString> {
     if d.name.is_null() {
         return Err(Error::new(EINVAL, "the plugin has no name"));
@@ -128,9 +163,11 @@ pub(crate) fn nbdkit_name(d: &nbdkit_rust_plugin) -> Result<CString> {
 /// nbdkit's `struct nbdkit_plugin` for descriptor `d`, named `name`.
 ///
 /// Every callback is the descriptor's own (the same glue the loader
-/// calls), NULL where the plugin has none; only `dump_plugin` is always
-/// there, to print the Rust plugin's details first.
+/// calls), NULL where the plugin has none; but `dump_plugin` is always
+/// there, to print the Rust plugin's details first, and `load`, when
+/// the plugin has one, is a wrapper that exits if it fails.
 pub(crate) fn nbdkit_plugin_for(d: &nbdkit_rust_plugin, name: *const c_char) -> nbdkit_plugin {
+    let has_load = d.load.is_some() || d.load_checked.is_some();
     nbdkit_plugin {
         _struct_size: size_of::<nbdkit_plugin>() as u64,
         _api_version: NBDKIT_API_VERSION,
@@ -141,7 +178,7 @@ pub(crate) fn nbdkit_plugin_for(d: &nbdkit_rust_plugin, name: *const c_char) -> 
         longname: d.longname,
         version: d.version,
         description: d.description,
-        load: d.load,
+        load: if has_load { Some(load) } else { None },
         unload: d.unload,
         config: d.config,
         config_complete: d.config_complete,
@@ -187,12 +224,67 @@ pub(crate) fn nbdkit_plugin_for(d: &nbdkit_rust_plugin, name: *const c_char) -> 
     }
 }
 
+/// A callback of the descriptor that can fail (ABI 1.1) and its ABI 1.0
+/// twin, which cannot.
+type Lifecycle = (
+    Option<unsafe extern "C" fn() -> c_int>,
+    Option<unsafe extern "C" fn()>,
+);
+
+/// Call a lifecycle callback of the descriptor as nbdkit's void one:
+/// the one that can fail if there is one, and if it fails (it has
+/// logged why, a panic for one), exit with status 1, as nbdkit does
+/// for a plugin that cannot start.
+///
+/// # Safety
+///
+/// The callbacks must be the descriptor's, called when nbdkit calls
+/// their namesake.
+unsafe fn call_or_exit(callbacks: Lifecycle) {
+    match callbacks {
+        (Some(checked), _) => {
+            // SAFETY: the descriptor's callback, as the caller promises.
+            if unsafe { checked() } == -1 {
+                exit_failure();
+            }
+        }
+        // SAFETY: as above.
+        (None, Some(plain)) => unsafe { plain() },
+        (None, None) => {}
+    }
+}
+
+/// Exit with status 1 after flushing what was printed so far.
+fn exit_failure() -> ! {
+    let _ = std::io::stdout().flush();
+    // SAFETY: fflush (NULL) flushes every C output stream.
+    unsafe { fflush(ptr::null_mut()) };
+    std::process::exit(1)
+}
+
+/// `.load`, when the plugin has one: its `load_checked` (else `load`),
+/// exiting with status 1 if that fails.
+unsafe extern "C" fn load() {
+    let callbacks = cell().and_then(|cell| cell.with(|d| (d.raw().load_checked, d.raw().load)));
+    if let Some(callbacks) = callbacks {
+        // SAFETY: the descriptor's callbacks, called as nbdkit calls load.
+        unsafe { call_or_exit(callbacks) };
+    }
+}
+
 /// `.dump_plugin`: the loader's lines about the Rust plugin, then the
-/// plugin's own dump_plugin if it has one.
+/// plugin's own dump_plugin if it has one (its `dump_plugin_checked`,
+/// exiting with status 1 if that fails).
 unsafe extern "C" fn dump_plugin() {
-    let descriptor = *DESCRIPTOR.lock().unwrap_or_else(PoisonError::into_inner);
-    let d = match descriptor {
-        Some(descriptor) => descriptor.raw(),
+    let path = library_path();
+    let found = cell().and_then(|cell| {
+        cell.with(|d| {
+            let d = d.raw();
+            (dump_lines(d, path), (d.dump_plugin_checked, d.dump_plugin))
+        })
+    });
+    let (lines, own) = match found {
+        Some(found) => found,
         None => return,
     };
     // nbdkit printed its own lines with C stdio: they come first.
@@ -201,14 +293,13 @@ unsafe extern "C" fn dump_plugin() {
     glue::call("dump_plugin", (), || {
         let mut out = std::io::stdout();
         // A closed stdout is nbdkit's business, not a reason to fail.
-        let _ = out.write_all(&dump_lines(d, library_path()));
+        let _ = out.write_all(&lines);
         let _ = out.flush();
         Ok(())
     });
-    if let Some(own) = d.dump_plugin {
-        // SAFETY: the descriptor's callback, called as nbdkit would.
-        unsafe { own() };
-    }
+    // SAFETY: the descriptor's callbacks, called as nbdkit calls
+    // dump_plugin.
+    unsafe { call_or_exit(own) };
 }
 
 /// The absolute path of this library, as the loader shows the plugin's.
@@ -232,13 +323,13 @@ fn library_path() -> Option<PathBuf> {
     std::fs::canonicalize(&path).ok().or(Some(path))
 }
 
-/// A descriptor's string, or `None` for NULL.
-fn c_str(p: *const c_char) -> Option<&'static [u8]> {
+/// A string of descriptor `_d`, or `None` for NULL.
+fn c_str(_d: &nbdkit_rust_plugin, p: *const c_char) -> Option<&[u8]> {
     if p.is_null() {
         return None;
     }
     // SAFETY: a descriptor's strings are NULL or NUL-terminated, and
-    // live as long as the library.
+    // live as long as the descriptor, which `_d` borrows.
     Some(unsafe { CStr::from_ptr(p) }.to_bytes())
 }
 
@@ -254,7 +345,7 @@ pub(crate) fn dump_lines(d: &nbdkit_rust_plugin, path: Option<PathBuf>) -> Vec<u
     dump_field(
         &mut out,
         "rust_plugin_name",
-        c_str(d.name).unwrap_or_default(),
+        c_str(d, d.name).unwrap_or_default(),
     );
     for (key, value) in [
         ("rust_plugin_version", d.version),
@@ -263,14 +354,14 @@ pub(crate) fn dump_lines(d: &nbdkit_rust_plugin, path: Option<PathBuf>) -> Vec<u
         ("rust_plugin_magic_config_key", d.magic_config_key),
         ("rust_plugin_config_help", d.config_help),
     ] {
-        if let Some(value) = c_str(value) {
+        if let Some(value) = c_str(d, value) {
             dump_field(&mut out, key, value);
         }
     }
     dump_field(
         &mut out,
         "rust_sdk_version",
-        c_str(d.sdk_version).unwrap_or_default(),
+        c_str(d, d.sdk_version).unwrap_or_default(),
     );
     out.extend_from_slice(
         format!(
@@ -278,6 +369,9 @@ pub(crate) fn dump_lines(d: &nbdkit_rust_plugin, path: Option<PathBuf>) -> Vec<u
             thread_model_name(d.max_thread_model)
         )
         .as_bytes(),
+    );
+    out.extend_from_slice(
+        format!("rust_plugin_callbacks={}\n", callback_names(d).join(",")).as_bytes(),
     );
     out
 }
@@ -296,15 +390,4 @@ fn dump_field(out: &mut Vec<u8>, key: &str, value: &[u8]) {
         }
     }
     out.push(b'\n');
-}
-
-/// nbdkit's name for a thread model, as loader/config.c prints it.
-fn thread_model_name(model: i32) -> &'static str {
-    match model {
-        0 => "serialize_connections",
-        1 => "serialize_all_requests",
-        2 => "serialize_requests",
-        3 => "parallel",
-        _ => "unknown",
-    }
 }

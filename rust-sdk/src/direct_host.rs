@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The host table of a plugin loaded directly by nbdkit (`nbdkit
 //! ./libfoo.so`, see `direct.rs`): the same `struct nbdkit_rust_host`
 //! the loader hands over, filled from the running nbdkit.
@@ -15,16 +16,22 @@
 //! with `ENOTSUP`, and `nbdkit_parse_probability` (1.34) gets a port of
 //! the loader's own parser (loader/probability.c).
 //!
+//! The services of ABI 1.1 for filters are in `direct_host_filter.rs`:
+//! those that need a layer below are stubs that fail with `ENOTSUP`, as
+//! in the plugin loader's table; the lists (nbdkit_extents_new, ...) are
+//! nbdkit's.
+//!
 //! Where the table points straight at nbdkit's function, the types are
 //! the ones the loader's host.c assigns the same functions to, which the
 //! C compiler checks against `<nbdkit-plugin.h>` there.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::mem::{size_of, transmute};
 use std::os::raw::{c_char, c_int, c_uint, c_void};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
+use crate::direct_host_filter as filter_only;
 use crate::errno::ENOTSUP;
 use crate::ffi::{nbdkit_rust_host, NBDKIT_RUST_ABI_MAJOR, NBDKIT_RUST_ABI_MINOR};
 
@@ -91,6 +98,7 @@ pub(crate) fn host_table(lookup: &dyn Fn(&'static str) -> *mut c_void) -> nbdkit
     NBDKIT_DEBUG.store(lookup("nbdkit_debug\0"), Ordering::Release);
     NBDKIT_SET_ERROR.store(lookup("nbdkit_set_error\0"), Ordering::Release);
     NBDKIT_DISCONNECT.store(lookup("nbdkit_disconnect\0"), Ordering::Release);
+    filter_only::remember(lookup);
 
     let parse_probability = lookup("nbdkit_parse_probability\0");
     let mut host = nbdkit_rust_host {
@@ -146,6 +154,56 @@ pub(crate) fn host_table(lookup: &dyn Fn(&'static str) -> *mut c_void) -> nbdkit
         strndup_intern: None,
         // nbdkit allocates what it hands plugins with malloc.
         free: Some(free),
+        // ABI 1.1: a plugin has no layer below, backend or context.
+        next_prepare: Some(filter_only::next_prepare),
+        next_finalize: Some(filter_only::next_finalize),
+        next_get_size: Some(filter_only::next_get_size),
+        next_export_description: Some(filter_only::next_export_description),
+        next_block_size: Some(filter_only::next_block_size),
+        next_can_write: Some(filter_only::next_can_write),
+        next_can_flush: Some(filter_only::next_can_flush),
+        next_is_rotational: Some(filter_only::next_is_rotational),
+        next_can_trim: Some(filter_only::next_can_trim),
+        next_can_zero: Some(filter_only::next_can_zero),
+        next_can_fast_zero: Some(filter_only::next_can_fast_zero),
+        next_can_extents: Some(filter_only::next_can_extents),
+        next_can_fua: Some(filter_only::next_can_fua),
+        next_can_multi_conn: Some(filter_only::next_can_multi_conn),
+        next_can_cache: Some(filter_only::next_can_cache),
+        next_pread: Some(filter_only::next_pread),
+        next_pwrite: Some(filter_only::next_pwrite),
+        next_flush: Some(filter_only::next_flush),
+        next_trim: Some(filter_only::next_trim),
+        next_zero: Some(filter_only::next_zero),
+        next_extents: Some(filter_only::next_extents),
+        next_cache: Some(filter_only::next_cache),
+        next_config: Some(filter_only::next_config),
+        next_config_complete: Some(filter_only::next_config_complete),
+        next_preconnect: Some(filter_only::next_preconnect),
+        next_list_exports: Some(filter_only::next_list_exports),
+        next_default_export: Some(filter_only::next_default_export),
+        next_open: Some(filter_only::next_open),
+        extents_new: None,
+        extents_free: None,
+        extents_count: None,
+        get_extent: if filter_only::has_get_extent() {
+            Some(filter_only::get_extent)
+        } else {
+            None
+        },
+        extents_full: Some(filter_only::extents_full),
+        exports_new: None,
+        exports_free: None,
+        exports_count: None,
+        get_export: if filter_only::has_get_export() {
+            Some(filter_only::get_export)
+        } else {
+            None
+        },
+        context_get_backend: Some(filter_only::context_get_backend),
+        next_context_open: Some(filter_only::next_context_open),
+        next_context_close: Some(filter_only::next_context_close),
+        context_set_next: Some(filter_only::context_set_next),
     };
     straight_from_nbdkit!(host, lookup:
         set_error = nbdkit_set_error(c_int);
@@ -192,15 +250,20 @@ pub(crate) fn host_table(lookup: &dyn Fn(&'static str) -> *mut c_void) -> nbdkit
         strdup_intern = nbdkit_strdup_intern(*const c_char) -> *const c_char;
         strndup_intern = nbdkit_strndup_intern(*const c_char, usize)
             -> *const c_char;
+        extents_new = nbdkit_extents_new(u64, u64) -> *mut crate::ffi::nbdkit_extents;
+        extents_free = nbdkit_extents_free(*mut crate::ffi::nbdkit_extents);
+        extents_count = nbdkit_extents_count(*const crate::ffi::nbdkit_extents) -> usize;
+        exports_new = nbdkit_exports_new() -> *mut crate::ffi::nbdkit_exports;
+        exports_free = nbdkit_exports_free(*mut crate::ffi::nbdkit_exports);
+        exports_count = nbdkit_exports_count(*const crate::ffi::nbdkit_exports) -> usize;
     );
     host
 }
 
 /// Log `msg` with nbdkit_error and, if `err` is given, set that errno
 /// with nbdkit_set_error, as far as the running nbdkit has them.
-fn report(msg: &str, err: Option<c_int>) {
-    let bytes: Vec<u8> = msg.bytes().filter(|&b| b != 0).collect();
-    let msg = CString::new(bytes).unwrap_or_default();
+pub(crate) fn report(msg: &str, err: Option<c_int>) {
+    let msg = crate::host::message_to_c(msg);
     // SAFETY: `msg` is a NUL-terminated string that outlives the call.
     unsafe { error(msg.as_ptr()) };
     let set_error = NBDKIT_SET_ERROR.load(Ordering::Acquire);
@@ -298,11 +361,14 @@ unsafe extern "C" fn parse_probability_port(
 }
 
 /// The grammar of [`parse_probability_port`]: the value, or `None`.
+/// The fake nbdkit of [`crate::testing`] parses with it too, so that
+/// every Rust copy of the grammar is this one, pinned to the C one by
+/// tests/direct.bats.
 ///
 /// # Safety
 ///
 /// `s` must be a NUL-terminated string.
-unsafe fn parse_probability_c(s: *const c_char) -> Option<f64> {
+pub(crate) unsafe fn parse_probability_c(s: *const c_char) -> Option<f64> {
     let mut end: *mut c_char = ptr::null_mut();
     // SAFETY: `s` is NUL-terminated; strtod stores in `end` a pointer
     // into it, at most at its NUL.

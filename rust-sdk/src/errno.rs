@@ -1,10 +1,16 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Linux errno values, for [`Error::new`](crate::Error::new).
 //!
-//! Plugins built with this SDK use the standard library only, so they
-//! cannot take these from the `libc` crate.  The values are Linux's
-//! (`<asm-generic/errno-base.h>` and `<asm-generic/errno.h>`, used by
-//! x86, x86-64, ARM, AArch64, RISC-V, s390x and PowerPC); the SDK's tests
-//! compare each of them with the C library's `<errno.h>`.
+//! They spare a simple plugin a dependency: the SDK itself uses the
+//! standard library only, so that it builds anywhere, offline.  A plugin
+//! may as well take them from the `libc` crate (the numbers are the
+//! same), from crates.io or, offline, from the distribution's registry
+//! (on Debian, `librust-libc-dev` and a `.cargo/config.toml` naming
+//! `/usr/share/cargo/registry`: see README.md, "Using other crates").
+//! The values are Linux's (`<asm-generic/errno-base.h>` and
+//! `<asm-generic/errno.h>`, used by x86, x86-64, ARM, AArch64, RISC-V,
+//! s390x and PowerPC); the SDK's tests compare each of them with the C
+//! library's `<errno.h>`.
 //!
 //! nbdkit maps the errno a callback fails with to an NBD error for the
 //! client: `EROFS` and `EPERM` become `NBD_EPERM`, `EIO` `NBD_EIO`,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The error type every [`Server`](crate::Server) method returns.
 
 use std::{error, fmt, io};
@@ -11,6 +12,13 @@ use crate::errno::EIO;
 /// `e`'s [`Display`](fmt::Display) text with `nbdkit_error` and hands
 /// [`e.errno()`](Error::errno) to `nbdkit_set_error` (`EIO` if that is 0).
 ///
+/// An error returned by one of nbdkit's services that logs its own
+/// failures ([`parse_size`](crate::parse_size) and the other parsers,
+/// [`read_password`](crate::read_password),
+/// [`realpath`](crate::realpath), ...) has been logged already: when a
+/// method returns it as is (`parse_size(value)?`), the SDK only hands
+/// nbdkit its errno, so that the failure is logged once.
+///
 /// An `Error` is one pointer wide, so that `Result<()>` and the other
 /// small results of the data path come back in a register: what failed
 /// lives behind a box, allocated only when something fails.
@@ -23,6 +31,8 @@ pub struct Error {
 struct Inner {
     source: Box<dyn error::Error + 'static>,
     errno: i32,
+    /// nbdkit has logged this failure already (see [`Error::logged`]).
+    logged: bool,
 }
 
 impl Error {
@@ -46,8 +56,26 @@ impl Error {
             inner: Box::new(Inner {
                 source: error.into(),
                 errno,
+                logged: false,
             }),
         }
+    }
+
+    /// An error about a failure that nbdkit has logged already (a host
+    /// service that logs its own failures, such as nbdkit_parse_size):
+    /// a callback returning it only sets its errno.
+    pub(crate) fn logged<E>(errno: i32, error: E) -> Error
+    where
+        E: Into<Box<dyn error::Error + 'static>>,
+    {
+        let mut e = Error::new(errno, error);
+        e.inner.logged = true;
+        e
+    }
+
+    /// Whether nbdkit has logged this failure already.
+    pub(crate) fn is_logged(&self) -> bool {
+        self.inner.logged
     }
 
     /// The errno the client receives for this error (see the
@@ -110,6 +138,19 @@ mod tests {
             std::mem::size_of::<Result<()>>(),
             std::mem::size_of::<usize>()
         );
+    }
+
+    #[test]
+    fn only_the_host_services_make_logged_errors() {
+        assert!(!Error::new(ENOSPC, "full").is_logged());
+        let e = Error::logged(ENOSPC, "nbdkit said why");
+        assert!(e.is_logged());
+        assert_eq!(e.errno(), ENOSPC);
+        assert_eq!(e.to_string(), "nbdkit said why");
+        // Wrapping it in a new error (to add context) logs that.
+        assert!(!Error::new(ENOSPC, e).is_logged());
+        let io: Error = io::Error::from_raw_os_error(ENOENT).into();
+        assert!(!io.is_logged());
     }
 
     #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! [`ExportList`]: what [`Server::list_exports`](crate::Server::list_exports)
 //! fills in.
 
@@ -9,9 +10,12 @@ use crate::host::{self, service};
 use crate::{Error, Result};
 
 /// The list of exports [`Server::list_exports`](crate::Server::list_exports)
-/// reports to a client (nbdkit's `struct nbdkit_exports`).
+/// and [`Filter::list_exports`](crate::Filter::list_exports) report to a
+/// client (nbdkit's `struct nbdkit_exports`).
 ///
-/// Only the SDK makes one, for the duration of a `list_exports` call.
+/// Only the SDK makes one: for the duration of a `list_exports` call, or
+/// inside a filter's own list, [`Exports`](crate::Exports), which
+/// dereferences to one.
 #[derive(Debug)]
 pub struct ExportList {
     exports: *mut nbdkit_exports,
@@ -22,6 +26,11 @@ impl ExportList {
     /// value must not outlive that call; the glue only lends it out.
     pub(crate) fn new(exports: *mut nbdkit_exports) -> ExportList {
         ExportList { exports }
+    }
+
+    /// The list this adds to, for host->next_list_exports.
+    pub(crate) fn as_ptr(&self) -> *mut nbdkit_exports {
+        self.exports
     }
 
     /// Add the export `name` with an optional human-readable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! [`ExtentHandle`]: what [`Server::extents`](crate::Server::extents)
 //! reports extents to.
 
@@ -6,10 +7,15 @@ use crate::ffi::nbdkit_extents;
 use crate::host::service;
 use crate::{Error, ExtentType, Result};
 
-/// Used by [`Server::extents`](crate::Server::extents) to report extents
-/// to the client (nbdkit's `struct nbdkit_extents`).
+/// Used by [`Server::extents`](crate::Server::extents) and
+/// [`Filter::extents`](crate::Filter::extents) to report extents to the
+/// client (nbdkit's `struct nbdkit_extents`), and by
+/// [`Next::extents`](crate::Next::extents) to collect those of the layer
+/// below.
 ///
-/// Only the SDK makes one, for the duration of an `extents` call.
+/// Only the SDK makes one: for the duration of an `extents` call, or
+/// inside a filter's own list, [`Extents`](crate::Extents), which
+/// dereferences to one.
 #[derive(Debug)]
 pub struct ExtentHandle {
     extents: *mut nbdkit_extents,
@@ -20,6 +26,11 @@ impl ExtentHandle {
     /// must not outlive that call; the glue only lends it out.
     pub(crate) fn new(extents: *mut nbdkit_extents) -> ExtentHandle {
         ExtentHandle { extents }
+    }
+
+    /// The list this handle adds to, for host->next_extents.
+    pub(crate) fn as_ptr(&self) -> *mut nbdkit_extents {
+        self.extents
     }
 
     /// Report a single extent spanning `[offset .. offset + len)` back to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The host table the loader handed us (or, loaded directly by nbdkit,
 //! the one `plugin_init` filled from the running nbdkit:
 //! `direct_host.rs`), and the safe functions over the nbdkit services it
@@ -36,6 +37,7 @@ pub(crate) fn install(host: &'static nbdkit_rust_host) {
 }
 
 /// The host table, if the entry point has installed one.
+#[inline]
 pub(crate) fn table() -> Option<&'static nbdkit_rust_host> {
     let host = HOST.load(Ordering::Acquire);
     // SAFETY: HOST is NULL or a table `install` got as a `&'static`; the
@@ -46,6 +48,10 @@ pub(crate) fn table() -> Option<&'static nbdkit_rust_host> {
 
 /// Look up one service of `host`: `NBDKIT_RUST_HAS_FIELD` (the field
 /// must end within `host.struct_size`) and non-NULL, else `ENOTSUP`.
+///
+/// Inlined: on the data path (`Next`'s requests) this is a compare and
+/// a load per call; the errors are built out of line.
+#[inline]
 pub(crate) fn lookup_in<F>(
     host: &nbdkit_rust_host,
     name: &'static str,
@@ -53,28 +59,58 @@ pub(crate) fn lookup_in<F>(
     get: impl FnOnce(&nbdkit_rust_host) -> Option<F>,
 ) -> Result<F> {
     if host.struct_size < field_end as u64 {
-        return Err(Error::new(
-            ENOTSUP,
-            format!(
-                "nbdkit host service {} is not available: the loader's table has {} bytes, \
-                 the service needs {} (the loader is older than this plugin's SDK)",
-                name, host.struct_size, field_end
-            ),
-        ));
+        return Err(too_short(name, host.struct_size, field_end));
     }
-    get(host).ok_or_else(|| {
-        Error::new(
-            ENOTSUP,
-            format!(
-                "nbdkit host service {} is not available: NULL in the host table \
-                 (loaded directly, the running nbdkit lacks nbdkit_{})",
-                name, name
-            ),
-        )
-    })
+    match get(host) {
+        Some(f) => Ok(f),
+        None => Err(null_service(name)),
+    }
+}
+
+/// The error of a service beyond the end of the loader's table.
+#[cold]
+#[inline(never)]
+fn too_short(name: &'static str, struct_size: u64, field_end: usize) -> Error {
+    Error::new(
+        ENOTSUP,
+        format!(
+            "nbdkit host service {} is not available: the loader's table has {} bytes, \
+             the service needs {} (the loader is older than this plugin's SDK)",
+            name, struct_size, field_end
+        ),
+    )
+}
+
+/// The error of a service that is NULL in the table.
+#[cold]
+#[inline(never)]
+fn null_service(name: &'static str) -> Error {
+    Error::new(
+        ENOTSUP,
+        format!(
+            "nbdkit host service {} is not available: NULL in the host table \
+             (loaded directly, the running nbdkit lacks nbdkit_{})",
+            name, name
+        ),
+    )
+}
+
+/// The error of a service asked for before any table was installed.
+#[cold]
+#[inline(never)]
+fn no_table(name: &'static str) -> Error {
+    Error::new(
+        ENOTSUP,
+        format!(
+            "nbdkit host service {} is not available: the plugin was not loaded by \
+             nbdkit-rust-plugin.so nor by nbdkit (no host table)",
+            name
+        ),
+    )
 }
 
 /// Look up one service of the installed table (see [`lookup_in`]).
+#[inline]
 pub(crate) fn lookup<F>(
     name: &'static str,
     field_end: usize,
@@ -82,14 +118,7 @@ pub(crate) fn lookup<F>(
 ) -> Result<F> {
     match table() {
         Some(host) => lookup_in(host, name, field_end, get),
-        None => Err(Error::new(
-            ENOTSUP,
-            format!(
-                "nbdkit host service {} is not available: the plugin was not loaded by \
-                 nbdkit-rust-plugin.so nor by nbdkit (no host table)",
-                name
-            ),
-        )),
+        None => Err(no_table(name)),
     }
 }
 
@@ -107,8 +136,9 @@ macro_rules! service {
 pub(crate) use service;
 
 /// A C copy of `s` for a message: NUL bytes (which C cannot carry) are
-/// dropped rather than failing.
-fn message_to_c(s: &str) -> CString {
+/// dropped rather than failing.  The one place messages lose their NUL
+/// bytes, for the loader's host table and nbdkit's own functions alike.
+pub(crate) fn message_to_c(s: &str) -> CString {
     let bytes: Vec<u8> = s.bytes().filter(|&b| b != 0).collect();
     CString::new(bytes).unwrap_or_default()
 }
@@ -145,12 +175,24 @@ pub(crate) fn set_error(errno: i32) {
     }
 }
 
-/// Report a callback's failure the way the header asks: the message
-/// with host->error, then the errno (`EIO` if the error has none) with
-/// host->set_error.
-pub(crate) fn report(e: &Error) {
-    error_message(&e.to_string());
-    set_error(if e.errno() == 0 { EIO } else { e.errno() });
+/// Log a callback's failure the way the header asks: its message with
+/// host->error, unless nbdkit logged it already (a host service's,
+/// [`Error::logged`]): logging it again would show the failure twice.
+/// The glue then hands nbdkit [`client_errno`].
+pub(crate) fn log(e: &Error) {
+    if !e.is_logged() {
+        error_message(&e.to_string());
+    }
+}
+
+/// The errno a client receives for `e`: its own, or `EIO` if it has
+/// none.
+pub(crate) fn client_errno(e: &Error) -> i32 {
+    if e.errno() == 0 {
+        EIO
+    } else {
+        e.errno()
+    }
 }
 
 /// Used by [`debug!`](crate::debug): format and send a debug message.
@@ -322,7 +364,7 @@ pub fn peername() -> Result<PeerName> {
     // `len` says how big it is.
     let r = unsafe { peer_name(buf.as_mut_ptr(), &mut len) };
     if r == -1 {
-        return Err(Error::new(EIO, "nbdkit_peer_name failed"));
+        return Err(Error::logged(EIO, "nbdkit_peer_name failed"));
     }
     buf.decode(len as usize)
 }
@@ -335,7 +377,7 @@ macro_rules! peer_id {
             // SAFETY: the function comes from the installed host table
             // and takes no arguments.
             match unsafe { get() } {
-                -1 => Err(Error::new(EIO, concat!($c_name, " failed"))),
+                -1 => Err(Error::logged(EIO, concat!($c_name, " failed"))),
                 id => Ok(id),
             }
         }
@@ -367,14 +409,15 @@ peer_id!(
 /// Parse a string as a boolean (`nbdkit_parse_bool`): "1", "true",
 /// "yes", "on" and their opposites, case-insensitively.
 ///
-/// On failure nbdkit has logged why; the error is `EINVAL`.
+/// On failure nbdkit has logged why; the error is `EINVAL`, and a
+/// callback returning it as is does not log it again.
 pub fn parse_bool(s: &str) -> Result<bool> {
     let c = arg_to_c("parse_bool", s)?;
     let parse = service!(parse_bool)?;
     // SAFETY: `parse` comes from the installed host table; `c` is a
     // NUL-terminated string that outlives the call.
     match unsafe { parse(c.as_ptr()) } {
-        -1 => Err(Error::new(
+        -1 => Err(Error::logged(
             EINVAL,
             format!("could not parse {:?} as a boolean", s),
         )),
@@ -386,7 +429,8 @@ pub fn parse_bool(s: &str) -> Result<bool> {
 /// "0.1", "1e-1", "10%", "1:10" or "1/10".  `what` names the value in
 /// nbdkit's error message.
 ///
-/// On failure nbdkit has logged why; the error is `EINVAL`.
+/// On failure nbdkit has logged why; the error is `EINVAL`, and a
+/// callback returning it as is does not log it again.
 pub fn parse_probability(what: &str, s: &str) -> Result<f64> {
     let what_c = arg_to_c("parse_probability", what)?;
     let c = arg_to_c(what, s)?;
@@ -395,7 +439,7 @@ pub fn parse_probability(what: &str, s: &str) -> Result<f64> {
     // SAFETY: `parse` comes from the installed host table; both strings
     // are NUL-terminated and outlive the call; `r` is a valid f64 slot.
     match unsafe { parse(what_c.as_ptr(), c.as_ptr(), &mut r) } {
-        -1 => Err(Error::new(
+        -1 => Err(Error::logged(
             EINVAL,
             format!("{}: could not parse {:?} as a probability", what, s),
         )),
@@ -406,14 +450,15 @@ pub fn parse_probability(what: &str, s: &str) -> Result<f64> {
 /// Parse a string as a size in bytes (`nbdkit_parse_size`): a number
 /// with an optional scaling suffix, "1M", "2G", "512b", ...
 ///
-/// On failure nbdkit has logged why; the error is `EINVAL`.
+/// On failure nbdkit has logged why; the error is `EINVAL`, and a
+/// callback returning it as is does not log it again.
 pub fn parse_size(s: &str) -> Result<i64> {
     let c = arg_to_c("parse_size", s)?;
     let parse = service!(parse_size)?;
     // SAFETY: `parse` comes from the installed host table; `c` is a
     // NUL-terminated string that outlives the call.
     match unsafe { parse(c.as_ptr()) } {
-        -1 => Err(Error::new(
+        -1 => Err(Error::logged(
             EINVAL,
             format!("could not parse {:?} as a size", s),
         )),
@@ -426,7 +471,8 @@ macro_rules! parse_integer {
         $(#[$doc])*
         ///
         /// `what` names the value in nbdkit's error message.  On failure
-        /// nbdkit has logged why; the error is `EINVAL`.
+        /// nbdkit has logged why; the error is `EINVAL`, and a callback
+        /// returning it as is does not log it again.
         pub fn $name(what: &str, s: &str) -> Result<$t> {
             let what_c = arg_to_c($c_name, what)?;
             let c = arg_to_c(what, s)?;
@@ -436,7 +482,7 @@ macro_rules! parse_integer {
             // strings are NUL-terminated and outlive the call; `r` is a
             // valid slot of the C type the function writes.
             match unsafe { parse(what_c.as_ptr(), c.as_ptr(), &mut r) } {
-                -1 => Err(Error::new(
+                -1 => Err(Error::logged(
                     EINVAL,
                     format!("{}: could not parse {:?} ({})", what, s, $c_name),
                 )),
@@ -504,7 +550,7 @@ pub fn read_password(value: &str) -> Result<String> {
     // slot for the result pointer.
     let r = unsafe { read_password(c.as_ptr(), &mut password) };
     if r == -1 {
-        return Err(Error::new(EINVAL, "nbdkit_read_password failed"));
+        return Err(Error::logged(EINVAL, "nbdkit_read_password failed"));
     }
     // SAFETY: on success `password` is a malloc'd NUL-terminated string
     // (or NULL) that we own and release here.
@@ -523,7 +569,10 @@ fn host_path(
     // NUL-terminated and outlives the call.
     let p = unsafe { service(c.as_ptr()) };
     if p.is_null() {
-        return Err(Error::new(EINVAL, format!("{}: {:?} failed", what, path)));
+        return Err(Error::logged(
+            EINVAL,
+            format!("{}: {:?} failed", what, path),
+        ));
     }
     // SAFETY: a non-NULL result is a malloc'd NUL-terminated string that
     // we own and release here.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Field offsets without `offset_of!` (which Rust 1.63 lacks).
 //!
 //! `NBDKIT_RUST_HAS_FIELD` needs the offset and size of a field, and the

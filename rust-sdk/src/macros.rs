@@ -1,5 +1,6 @@
-//! The macros a plugin uses: [`plugin!`](crate::plugin) and
-//! [`debug!`](crate::debug).
+// SPDX-License-Identifier: BSD-2-Clause
+//! The macros a plugin or filter uses: [`plugin!`](crate::plugin),
+//! [`filter!`](crate::filter) and [`debug!`](crate::debug).
 
 /// Register your plugin with nbdkit.
 ///
@@ -24,6 +25,11 @@
 ///   `struct nbdkit_plugin`, made from the same descriptor.
 ///
 /// Use it once per library (a `cdylib`).
+///
+/// The plugin type decides the loosest thread model: parallel if it is
+/// `Sync`, else serialize_requests, with a compile-time warning unless
+/// `thread_model` is listed (see the thread safety section of
+/// [`Server`](crate::Server)).
 ///
 /// # Examples
 ///
@@ -71,6 +77,9 @@ macro_rules! plugin {
             fn build() -> $crate::Result<$crate::__private::Descriptor> {
                 #[allow(unused_mut)]
                 let mut builder = $crate::__private::Builder::<$plugin>::new();
+                builder.set_max_thread_model(
+                    $crate::__nbdkit_max_thread_model!($plugin; $( $method ),*)
+                );
                 $( builder.$method(); )*
                 builder.build()
             }
@@ -113,6 +122,149 @@ macro_rules! plugin {
             #[link_section = ".fini_array"]
             static RELEASE_DESCRIPTOR: extern "C" fn() = release_descriptor;
         };
+    };
+}
+
+/// What [`plugin!`] expands to: the loosest thread model of plugin type
+/// `$plugin`, [`ThreadModel::Parallel`](crate::ThreadModel::Parallel)
+/// if it is `Sync`, else
+/// [`ThreadModel::SerializeRequests`](crate::ThreadModel::SerializeRequests)
+/// (see `probe.rs`), with a deprecation warning for the latter unless
+/// `thread_model` is among the names listed after the `;`.  Not part of
+/// the API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __nbdkit_max_thread_model {
+    // Nothing left: thread_model is not listed.
+    ($plugin:path;) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{PluginTypeIsNotSync as _, PluginTypeIsSync as _};
+        (&$crate::__private::SyncProbe::<$plugin>::new()).max_thread_model()
+    }};
+    ($plugin:path; thread_model $(, $rest:ident)*) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{ListedPluginTypeIsNotSync as _, ListedPluginTypeIsSync as _};
+        (&$crate::__private::SyncProbe::<$plugin>::new()).max_thread_model_listed()
+    }};
+    ($plugin:path; $other:ident $(, $rest:ident)*) => {
+        $crate::__nbdkit_max_thread_model!($plugin; $( $rest ),*)
+    };
+}
+
+/// Register your filter with nbdkit-rust-filter.so.
+///
+/// The same syntax as [`plugin!`](crate::plugin): the filter type, then
+/// the optional [`Filter`](crate::Filter) methods it implements, in any
+/// order, with or without a trailing comma.  Listing a name that is not
+/// a `Filter` method is a compile error; `name`, `open` and the four
+/// string methods may be listed and change nothing.
+///
+/// **Only the methods listed are called.**  For every other one the
+/// loader passes the call straight through to the layer below, as
+/// nbdkit does for a C filter without that callback, without entering
+/// Rust: a filter that lists nothing (`filter!(MyFilter {})`) costs
+/// nothing but its `open` and `close`.
+///
+/// The macro defines the library's entry point
+/// `nbdkit_rust_filter_v1`, which nbdkit-rust-filter.so calls right
+/// after loading the library (`nbdkit --filter=rust PLUGIN
+/// rust-filter=./libfoo.so`): it keeps the loader's table of nbdkit
+/// services and returns the filter's descriptor, built once.  Use it
+/// once per library; a library may have a `plugin!` too.
+///
+/// The filter type decides the loosest thread model: parallel if it is
+/// `Sync`, else serialize_requests, with a compile-time warning unless
+/// `thread_model` is listed (see the thread safety section of
+/// [`Filter`](crate::Filter)).
+///
+/// # Examples
+///
+/// ```
+/// # use nbdkit::*;
+/// struct Nothing;
+///
+/// impl Filter for Nothing {
+///     fn name() -> &'static str {
+///         "nothing"
+///     }
+///
+///     fn open(
+///         _next: &mut NextOpen,
+///         _readonly: bool,
+///         _export_name: &str,
+///         _is_tls: bool,
+///     ) -> Result<Box<dyn Filter>> {
+///         Ok(Box::new(Nothing))
+///     }
+/// }
+///
+/// filter!(Nothing {});
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! filter {
+    ( $filter:path { $( $method:ident ),* $(,)? } ) => {
+        const _: () = {
+            static DESCRIPTOR: $crate::__private::DescriptorCell<
+                $crate::__private::FilterDescriptor,
+            > = $crate::__private::DescriptorCell::new();
+
+            fn build() -> $crate::Result<$crate::__private::FilterDescriptor> {
+                #[allow(unused_mut)]
+                let mut builder = $crate::__private::FilterBuilder::<$filter>::new();
+                builder.set_max_thread_model(
+                    $crate::__nbdkit_filter_max_thread_model!($filter; $( $method ),*)
+                );
+                $( builder.$method(); )*
+                builder.build()
+            }
+
+            /// The filter entry point of ABI 1.1 (see
+            /// abi/nbdkit-rust-abi.h).
+            #[no_mangle]
+            pub extern "C" fn nbdkit_rust_filter_v1(
+                host: *const $crate::__private::nbdkit_rust_host,
+            ) -> *const $crate::__private::nbdkit_rust_filter {
+                // SAFETY: the loader passes its host table, valid until
+                // the library is unloaded, as the header promises.
+                unsafe { $crate::__private::filter_entry_v1(host, &DESCRIPTOR, build) }
+            }
+
+            // The entry point has the header's type.
+            const _: $crate::__private::nbdkit_rust_filter_v1_fn = Some(nbdkit_rust_filter_v1);
+
+            /// The library's destructor (ELF .fini_array): frees the
+            /// descriptor when the library is unloaded.
+            extern "C" fn release_descriptor() {
+                // SAFETY: destructors run when the library is unloaded,
+                // after the loader is done with its descriptor.
+                unsafe { DESCRIPTOR.release() }
+            }
+
+            #[used]
+            #[link_section = ".fini_array"]
+            static RELEASE_DESCRIPTOR: extern "C" fn() = release_descriptor;
+        };
+    };
+}
+
+/// What [`filter!`] expands to: the loosest thread model of filter type
+/// `$filter`, as [`__nbdkit_max_thread_model!`] for plugins, with the
+/// filter's own warning.  Not part of the API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __nbdkit_filter_max_thread_model {
+    // Nothing left: thread_model is not listed.
+    ($filter:path;) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{FilterTypeIsNotSync as _, PluginTypeIsSync as _};
+        (&$crate::__private::SyncProbe::<$filter>::new()).max_thread_model()
+    }};
+    ($filter:path; thread_model $(, $rest:ident)*) => {
+        $crate::__nbdkit_max_thread_model!($filter; thread_model)
+    };
+    ($filter:path; $other:ident $(, $rest:ident)*) => {
+        $crate::__nbdkit_filter_max_thread_model!($filter; $( $rest ),*)
     };
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The raw mirror of nbdkit's own `struct nbdkit_plugin`
 //! (`<nbdkit-plugin.h>` of nbdkit 1.32 with `NBDKIT_API_VERSION 2`), in
 //! the header's order: what `plugin_init` hands nbdkit when it loads a

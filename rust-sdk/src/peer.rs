@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The client's address, decoded from the `struct sockaddr` nbdkit fills
 //! in into standard library types.
 //!
-//! The plugin cannot use the `libc` crate, so the few Linux socket
-//! address layouts needed are decoded here by hand:
+//! The SDK uses the standard library only (no `libc` crate), so the few
+//! Linux socket address layouts needed are decoded here by hand:
 //! `sockaddr_in` (family, port, address), `sockaddr_in6` (family, port,
 //! flow info, address, scope id) and `sockaddr_un` (family, path).
 

@@ -1,7 +1,22 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The [`Server`] trait: what a plugin implements.
+
+use std::any::{type_name, TypeId};
+use std::mem::MaybeUninit;
 
 use crate::errno::{EINVAL, EOPNOTSUPP, EROFS};
 use crate::{CacheFlags, Error, ExportList, ExtentHandle, Flags, FuaFlags, Result, ThreadModel};
+
+/// What keeps [`Server::__nbdkit_concrete_type`] the SDK's own: its
+/// argument is of a type no plugin can name, so no plugin can
+/// implement (override) it.
+mod sealed {
+    /// Only the SDK can name (and make) one.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Seal;
+}
+
+pub(crate) use sealed::Seal;
 
 /// Define the entry point for your plugin.
 ///
@@ -21,15 +36,45 @@ use crate::{CacheFlags, Error, ExportList, ExtentHandle, Flags, FuaFlags, Result
 /// implemented answers; they never panic, and each one's documentation
 /// says what it does.
 ///
-/// In the [`ThreadModel::Parallel`] thread model (the default), nbdkit
-/// may call the methods of one connection's value from several threads
-/// at once, and calls different connections' values concurrently: the
-/// implementation must be thread-safe, even though this trait (for
-/// compatibility with nbdkit 0.3.0) does not require `Send + Sync`.
-///
 /// A panic in any method is caught: it is logged as
 /// `"<callback>: panic: <message>"`, the request fails with `EIO`, and
-/// the server keeps going.
+/// the server keeps going (a panic in `load` or `dump_plugin` makes
+/// nbdkit exit with status 1, as it does for a plugin that cannot
+/// start).
+///
+/// # Thread safety
+///
+/// nbdkit calls a plugin from several threads, and safe code must not
+/// be able to make that a data race.  So the thread model depends on
+/// whether the type given to [`plugin!`](crate::plugin) is [`Sync`]:
+///
+/// * In the [`ThreadModel::Parallel`] model, nbdkit's worker threads
+///   call the methods of one connection's value at once, through shared
+///   references: that value must be `Sync`.  A plugin whose type is
+///   `Sync` may be served in parallel (the default).
+/// * In every stricter model, nbdkit calls all of a connection's
+///   callbacks (open, every request, and close, which drops the value)
+///   on that connection's own thread, one at a time: the value needs
+///   neither `Sync` nor `Send`.  So a plugin whose type is not `Sync`
+///   (it holds a `Cell`, `RefCell` or `Rc`) is served with
+///   [`ThreadModel::SerializeRequests`] at most, whatever
+///   [`Server::thread_model`] answers, and `plugin!` warns at compile
+///   time unless `thread_model` is listed in it (implementing and
+///   listing `thread_model` says the serialised model is what the author
+///   wants).  Make the type `Sync` (a `Mutex`, `RwLock` or atomics
+///   instead of `Cell` and `RefCell`, `Arc` instead of `Rc`) to serve
+///   requests in parallel.
+/// * Global state is in `static`s, which Rust already requires to be
+///   `Sync`.
+///
+/// Only the type given to `plugin!` is checked, so in the parallel
+/// model [`Server::open`] must return a value of that very type: a
+/// connection whose `open` returns another type is refused (its error
+/// names both types).  In the stricter models `open` may return any
+/// type.
+///
+/// This trait (for compatibility with the nbdkit crate 0.3.0) requires
+/// neither `Send` nor `Sync`.
 // We want the argument names to show up without underscores in the API docs
 #[allow(unused_variables)]
 pub trait Server {
@@ -314,8 +359,10 @@ pub trait Server {
         None
     }
 
-    /// Required: the name of the plugin, `[A-Za-z0-9_]+`, unique amongst
-    /// all plugins.
+    /// Required: the name of the plugin, `[A-Za-z0-9][A-Za-z0-9_]*`
+    /// (nbdkit takes it with each `_` made a `-`, and needs a letter or
+    /// digit first), unique amongst all plugins.  Another name makes the
+    /// plugin fail to load, with an error saying why.
     fn name() -> &'static str
     where
         Self: Sized;
@@ -345,11 +392,77 @@ pub trait Server {
     /// Required: read `buf.len()` bytes from the backing store, starting
     /// at `offset`.  The whole buffer must be filled, or the call must
     /// fail.
+    ///
+    /// `buf` arrives filled with zeroes, whatever memory nbdkit passed
+    /// (a filter above the plugin, such as nbdkit's cow filter, may pass
+    /// memory straight from `malloc`): the SDK writes zeroes over it
+    /// first.  A plugin that cannot afford that on every read implements
+    /// [`Server::read_at_uninit`] too, and lists it in `plugin!`.
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()>;
 
+    /// The fast path of [`Server::read_at`], used instead of it when
+    /// `read_at_uninit` is listed in [`plugin!`](crate::plugin): the
+    /// buffer nbdkit passed, as it is, without the zeroes `read_at` gets.
+    ///
+    /// The buffer may hold anything: nbdkit zeroes its own buffers, but a
+    /// filter above the plugin may pass memory straight from `malloc`.
+    /// So it is a slice of [`MaybeUninit`], which safe code can write but
+    /// not read; the helpers of [`uninit`](crate::uninit) fill it without
+    /// `unsafe` and return the bytes written as `&mut [u8]`.
+    ///
+    /// The method must write all of `buf` before it returns `Ok`.  A byte
+    /// it leaves unwritten is not undefined behaviour in Rust (nothing in
+    /// the plugin reads it), but it reaches the client as whatever that
+    /// memory held before: possibly another request's data, an
+    /// information leak.  `nbdkit::testing` (the `testing` feature) checks
+    /// this: `Connection::assert_pread_fills`.
+    ///
+    /// Not in nbdkit crate 0.3.0.  Provided: fills `buf` with zeroes and
+    /// calls [`Server::read_at`], so listing it without implementing it
+    /// is sound (and gains nothing).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use nbdkit::*;
+    ///
+    /// struct Ones;
+    ///
+    /// impl Server for Ones {
+    ///     fn name() -> &'static str {
+    ///         "ones"
+    ///     }
+    ///     fn open(_readonly: bool) -> Result<Box<dyn Server>> {
+    ///         Ok(Box::new(Ones))
+    ///     }
+    ///     fn get_size(&self) -> Result<i64> {
+    ///         Ok(1 << 20)
+    ///     }
+    ///     fn read_at(&self, buf: &mut [u8], _offset: u64) -> Result<()> {
+    ///         buf.fill(1);
+    ///         Ok(())
+    ///     }
+    ///     fn read_at_uninit(&self, buf: &mut [MaybeUninit<u8>], _offset: u64) -> Result<()> {
+    ///         uninit::fill(buf, 1);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// plugin!(Ones { read_at_uninit });
+    /// # fn main() {}
+    /// ```
+    fn read_at_uninit(&self, buf: &mut [MaybeUninit<u8>], offset: u64) -> Result<()> {
+        self.read_at(crate::uninit::fill(buf, 0), offset)
+    }
+
     /// Called after all the configuration has been passed to the plugin,
-    /// to choose a stricter thread model than the plugin's maximum,
-    /// [`ThreadModel::Parallel`].
+    /// to choose a stricter thread model than the plugin's maximum:
+    /// [`ThreadModel::Parallel`] if the type given to
+    /// [`plugin!`](crate::plugin) is `Sync`, else
+    /// [`ThreadModel::SerializeRequests`] (see the thread safety section
+    /// above).  nbdkit uses the stricter of the two; when the answer was
+    /// looser than the maximum, a debug message says so.
     ///
     /// Provided: [`ThreadModel::Parallel`].
     fn thread_model() -> Result<ThreadModel>
@@ -481,5 +594,17 @@ pub trait Server {
     where
         Self: Sized,
     {
+    }
+
+    /// The SDK's own: the type of the value behind a `dyn Server`, so
+    /// that the open callback can check it is the plugin's type.  It
+    /// takes an argument of a type no plugin can name, so no plugin can
+    /// implement it.
+    #[doc(hidden)]
+    fn __nbdkit_concrete_type(&self, _: Seal) -> (TypeId, &'static str)
+    where
+        Self: 'static,
+    {
+        (TypeId::of::<Self>(), type_name::<Self>())
     }
 }

@@ -1,12 +1,14 @@
-//! Drive a plugin in-process, without nbdkit: unit tests for plugin
-//! authors.  Enable the `testing` feature for your tests only:
+// SPDX-License-Identifier: BSD-2-Clause
+//! Drive a plugin or a filter in-process, without nbdkit: unit tests
+//! for plugin and filter authors.  Enable the `testing` feature for
+//! your tests only:
 //!
 //! ```toml
 //! [dependencies]
-//! nbdkit = "0.4"
+//! nbdkit = { path = "/path/to/nbdkit-rust/rust-sdk" }
 //!
 //! [dev-dependencies]
-//! nbdkit = { version = "0.4", features = ["testing"] }
+//! nbdkit = { path = "/path/to/nbdkit-rust/rust-sdk", features = ["testing"] }
 //! ```
 //!
 //! A [`Harness`] stands in for nbdkit and the loader.  It calls the
@@ -66,6 +68,11 @@
 //! # fn main() { reads_zeroes_and_refuses_writes().unwrap() }
 //! ```
 //!
+//! A filter's tests use a [`FilterHarness`] instead, which drives the
+//! filter over a fake layer below, a [`NextBackend`]: an in-memory disk
+//! with settable answers and failures that records every call the
+//! filter makes to it (see its example).
+//!
 //! # What a harness is
 //!
 //! A `Harness` is one run of nbdkit: [`Harness::new`] loads the plugin
@@ -115,6 +122,7 @@
 use std::cell::Cell;
 use std::ffi::{CStr, CString};
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::os::raw::{c_char, c_int, c_void};
 
 use crate::errno::{EINVAL, EIO, EOPNOTSUPP, EROFS};
@@ -123,8 +131,12 @@ use crate::{
     CacheFlags, Error, ExtentType, Flags, FuaFlags, PeerName, Result, Server, ThreadModel,
 };
 
+mod fake_next;
+mod filter_harness;
 mod host;
 
+pub use fake_next::{NextBackend, NextCall, NextOp};
+pub use filter_harness::{FilterConnection, FilterHarness};
 pub use host::Event;
 #[cfg(test)]
 pub(crate) use host::{installed, lock, table, with_state, Lock};
@@ -140,10 +152,86 @@ enum Phase {
     Serving,
 }
 
+/// A descriptor (`D`: a plugin's or a filter's), as its entry point
+/// returned it: a pointer into the descriptor cell, which owns the
+/// descriptor until the library is unloaded (for a test binary, until
+/// it exits).  Read through a borrow of the harness, never kept longer.
+struct Raw<D>(*const D);
+
+impl<D> Clone for Raw<D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<D> Copy for Raw<D> {}
+
+impl<D> Deref for Raw<D> {
+    type Target = D;
+
+    fn deref(&self) -> &D {
+        // SAFETY: a non-NULL descriptor from the entry point (or one the
+        // SDK's tests leaked), alive while the library is loaded, and
+        // never written to.
+        unsafe { &*self.0 }
+    }
+}
+
+impl<D> Raw<D> {
+    /// The descriptor `p` that the entry point of a `kind` ("plugin" or
+    /// "filter") returned, for the harness named `harness`: panics if
+    /// it is NULL (with what was logged), of another ABI major version
+    /// or not named `expected`.  `head` gives its abi_major and name.
+    fn checked(
+        p: *const D,
+        kind: &str,
+        harness: &str,
+        expected: &str,
+        head: fn(&D) -> (u32, *const c_char),
+    ) -> Raw<D> {
+        if p.is_null() {
+            panic!(
+                "nbdkit::testing: the {}'s entry point returned NULL; it logged: {:?}",
+                kind,
+                host::with_state(|s| s.events.clone())
+            );
+        }
+        let raw = Raw(p);
+        let (abi_major, name) = head(&raw);
+        assert_eq!(abi_major, NBDKIT_RUST_ABI_MAJOR);
+        // SAFETY: the descriptor's name is a static NUL-terminated
+        // string (the header requires it).
+        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+        if name != expected {
+            panic!(
+                "nbdkit::testing: this test binary's {}! registers the {} {:?}, \
+                 not {:?}: give {} the type named in {}!",
+                kind, kind, name, expected, harness, kind
+            );
+        }
+        raw
+    }
+}
+
+/// The plugin's descriptor.
+type Plugin = Raw<nbdkit_rust_plugin>;
+
+/// Panics unless the harness (of a `kind`, "plugin" or "filter") in
+/// `phase` may still be configured: `callback` came too late.
+fn check_configuring(phase: Phase, kind: &str, callback: &str) {
+    if phase != Phase::Loaded {
+        panic!(
+            "nbdkit::testing: {} after config_complete: nbdkit configures a {} \
+             before anything else",
+            callback, kind
+        );
+    }
+}
+
 /// One run of nbdkit with the plugin `T`, in-process: see the [module
 /// documentation](self).
 pub struct Harness<T: Server> {
-    plugin: &'static nbdkit_rust_plugin,
+    plugin: Plugin,
     phase: Cell<Phase>,
     connections: Cell<usize>,
     _lock: host::Lock,
@@ -169,7 +257,14 @@ fn call<R>(callback: &str, run: impl FnOnce() -> R, failed: impl FnOnce(&R) -> b
     if !failed(&r) {
         return Ok(r);
     }
-    let (messages, errno) = host::with_state(|s| {
+    Err(failure(callback, since, None))
+}
+
+/// The [`Error`] a client sees for a callback that failed after event
+/// `since`: the messages logged meanwhile, and the errno `errno` (a
+/// filter's `*err`) or else the last one set (`EIO` if none).
+fn failure(callback: &str, since: usize, errno: Option<i32>) -> Error {
+    let (messages, set) = host::with_state(|s| {
         let mut messages = Vec::new();
         let mut errno = 0;
         for event in &s.events[since..] {
@@ -181,12 +276,67 @@ fn call<R>(callback: &str, run: impl FnOnce() -> R, failed: impl FnOnce(&R) -> b
         }
         (messages, errno)
     });
+    let errno = errno.unwrap_or(set);
     let text = if messages.is_empty() {
         format!("{} failed and logged no error", callback)
     } else {
         messages.join("\n")
     };
-    Err(Error::new(if errno == 0 { EIO } else { errno }, text))
+    Error::new(if errno == 0 { EIO } else { errno }, text)
+}
+
+/// Everything the fake nbdkit recorded, oldest first.
+fn events() -> Vec<Event> {
+    host::with_state(|s| s.events.clone())
+}
+
+/// The messages logged with nbdkit_error, oldest first.
+fn errors() -> Vec<String> {
+    events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Error(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The messages logged with nbdkit_debug, oldest first.
+fn debug_messages() -> Vec<String> {
+    events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Debug(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Read `count` bytes at `offset` twice with `pread`, into buffers of
+/// two garbage patterns, and panic if they differ: the byte that
+/// differs was left unwritten.  What was read.
+fn assert_fills(
+    count: u32,
+    offset: u64,
+    pread: impl Fn(&mut [u8], u64) -> Result<()>,
+    method: &str,
+) -> Result<Vec<u8>> {
+    let mut first = vec![0xaa; count as usize];
+    let mut second = vec![0x55; count as usize];
+    pread(&mut first, offset)?;
+    pread(&mut second, offset)?;
+    if let Some(i) = first.iter().zip(&second).position(|(a, b)| a != b) {
+        panic!(
+            "nbdkit::testing: pread of {} bytes at offset {} left the byte at offset {} \
+             (and maybe others) unwritten: a client would receive whatever the buffer held \
+             ({} must write every byte)",
+            count,
+            offset,
+            offset + i as u64,
+            method
+        );
+    }
+    Ok(first)
 }
 
 /// A callback that answers -1 on failure.
@@ -248,8 +398,9 @@ impl<T: Server> Harness<T> {
     ///
     /// If the entry point returns NULL (the descriptor cannot be built:
     /// the panic message has the errors it logged), if the plugin that
-    /// `plugin!` registered is not named `T::name()`, or if this thread
-    /// already has a harness.
+    /// `plugin!` registered is not named `T::name()`, if the plugin's
+    /// `load` panics (nbdkit then exits with status 1), or if this
+    /// thread already has a harness.
     ///
     /// It fails to link if the test binary has no `plugin!`.
     #[allow(clippy::new_without_default)]
@@ -264,27 +415,7 @@ impl<T: Server> Harness<T> {
         // and the fake table is never freed or changed, as the header
         // asks of the loader's.
         let p = unsafe { nbdkit_rust_plugin_v1(host::installed()) };
-        // SAFETY: the entry point returns NULL or its descriptor, which
-        // is never freed (it lives until the library is unloaded).
-        let plugin: &'static nbdkit_rust_plugin = match unsafe { p.as_ref() } {
-            Some(plugin) => plugin,
-            None => panic!(
-                "nbdkit::testing: the plugin's entry point returned NULL; it logged: {:?}",
-                host::with_state(|s| s.events.clone())
-            ),
-        };
-        assert_eq!(plugin.abi_major, NBDKIT_RUST_ABI_MAJOR);
-        // SAFETY: the descriptor's name is a static NUL-terminated
-        // string (the header requires it).
-        let name = unsafe { CStr::from_ptr(plugin.name) }.to_string_lossy();
-        if name != T::name() {
-            panic!(
-                "nbdkit::testing: this test binary's plugin! registers the plugin {:?}, \
-                 not {:?}: give Harness the type named in plugin!",
-                name,
-                T::name()
-            );
-        }
+        let plugin = Raw::checked(p, "plugin", "Harness", T::name(), |d| (d.abi_major, d.name));
         Harness::start_with(plugin, lock)
     }
 
@@ -292,16 +423,30 @@ impl<T: Server> Harness<T> {
     #[cfg(test)]
     pub(crate) fn with_descriptor(descriptor: crate::__private::Descriptor) -> Harness<T> {
         let lock = host::lock();
+        // Leaked: it lives for the process, as a plugin's does.
         let descriptor: &'static crate::__private::Descriptor = Box::leak(Box::new(descriptor));
-        // SAFETY: the descriptor is leaked, so it lives for the process.
-        Harness::start_with(unsafe { &*descriptor.as_ptr() }, lock)
+        Harness::start_with(Raw(descriptor.as_ptr()), lock)
     }
 
-    fn start_with(plugin: &'static nbdkit_rust_plugin, lock: host::Lock) -> Harness<T> {
-        if let Some(load) = plugin.load {
+    fn start_with(plugin: Plugin, lock: host::Lock) -> Harness<T> {
+        // A new run of nbdkit asks the plugin's thread model again.
+        crate::glue::forget_thread_model();
+        let loaded = match (plugin.load_checked, plugin.load) {
             // SAFETY: a callback of the descriptor, called as nbdkit
             // calls it: first, once.
-            unsafe { load() };
+            (Some(load), _) => int_call("load", || unsafe { load() }).map(drop),
+            (None, Some(load)) => {
+                // SAFETY: as above.
+                unsafe { load() };
+                Ok(())
+            }
+            (None, None) => Ok(()),
+        };
+        if let Err(e) = loaded {
+            panic!(
+                "nbdkit::testing: the plugin's load failed, so nbdkit would exit with status 1: {}",
+                e
+            );
         }
         Harness {
             plugin,
@@ -313,13 +458,7 @@ impl<T: Server> Harness<T> {
     }
 
     fn check_configuring(&self, callback: &str) {
-        if self.phase.get() != Phase::Loaded {
-            panic!(
-                "nbdkit::testing: {} after config_complete: nbdkit configures a plugin \
-                 before anything else",
-                callback
-            );
-        }
+        check_configuring(self.phase.get(), "plugin", callback);
     }
 
     /// Pass `key=value` to the plugin's `config`, as `nbdkit rust
@@ -373,12 +512,19 @@ impl<T: Server> Harness<T> {
 
     /// The plugin's `dump_plugin`, as `--dump-plugin` calls it (after
     /// `config`, before `config_complete`).  What it prints goes to this
-    /// process's standard output.
-    pub fn dump_plugin(&self) {
-        if let Some(dump_plugin) = self.plugin.dump_plugin {
-            // SAFETY: a callback of the descriptor, no arguments.
-            unsafe { dump_plugin() };
+    /// process's standard output.  An error if it panicked: nbdkit then
+    /// exits with status 1.
+    pub fn dump_plugin(&self) -> Result<()> {
+        match (self.plugin.dump_plugin_checked, self.plugin.dump_plugin) {
+            (Some(dump_plugin), _) => {
+                // SAFETY: a callback of the descriptor, no arguments.
+                int_call("dump_plugin", || unsafe { dump_plugin() })?;
+            }
+            // SAFETY: as above.
+            (None, Some(dump_plugin)) => unsafe { dump_plugin() },
+            (None, None) => {}
         }
+        Ok(())
     }
 
     /// The thread model nbdkit would use, as the loader works it out: the
@@ -511,30 +657,18 @@ impl<T: Server> Harness<T> {
     /// Everything recorded so far (since [`Harness::new`] or the last
     /// [`clear_events`](Harness::clear_events)), oldest first.
     pub fn events(&self) -> Vec<Event> {
-        host::with_state(|s| s.events.clone())
+        events()
     }
 
     /// The messages logged with nbdkit_error so far, oldest first.
     pub fn errors(&self) -> Vec<String> {
-        self.events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Error(m) => Some(m),
-                _ => None,
-            })
-            .collect()
+        errors()
     }
 
     /// The messages logged with nbdkit_debug ([`debug!`](crate::debug))
     /// so far, oldest first.
     pub fn debug_messages(&self) -> Vec<String> {
-        self.events()
-            .into_iter()
-            .filter_map(|e| match e {
-                Event::Debug(m) => Some(m),
-                _ => None,
-            })
-            .collect()
+        debug_messages()
     }
 
     /// Forget the events recorded so far.
@@ -604,7 +738,7 @@ impl<T: Server> Drop for Harness<T> {
 /// Dropping it closes it: the plugin's per-connection value is dropped
 /// then, exactly once.
 pub struct Connection<'a> {
-    plugin: &'static nbdkit_rust_plugin,
+    plugin: Plugin,
     /// The plugin's handle; NULL once closed.
     handle: *mut c_void,
     connections: &'a Cell<usize>,
@@ -649,7 +783,7 @@ macro_rules! can_bool {
                     // SAFETY: a callback of the descriptor with the live
                     // handle open returned.
                     Some(f) => Ok(int_call(stringify!($name), || unsafe { f(self.handle) })? != 0),
-                    None => Ok($default(self.plugin)),
+                    None => Ok($default(&*self.plugin)),
                 }
             }
         )*
@@ -762,7 +896,13 @@ impl Connection<'_> {
         Ok((min, pref, max))
     }
 
-    /// Read `buf.len()` bytes at `offset` (`read_at`).
+    /// Read `buf.len()` bytes at `offset`, as nbdkit passes the plugin a
+    /// buffer: [`Server::read_at`] gets it filled with zeroes (the SDK
+    /// writes them), while [`Server::read_at_uninit`], when it is in
+    /// `plugin!`, gets it as it is, with whatever the test put there.
+    /// So a plugin that leaves bytes of it unwritten leaves the test's
+    /// bytes there, where a client would get stale memory:
+    /// [`assert_pread_fills`](Self::assert_pread_fills) checks for that.
     pub fn pread(&self, buf: &mut [u8], offset: u64) -> Result<()> {
         let n = count(buf.len())?;
         let pread = self.plugin.pread.expect("pread is required");
@@ -771,6 +911,24 @@ impl Connection<'_> {
         // a buffer of `n` writable, initialised bytes.
         int_call("pread", || unsafe { pread(self.handle, ptr, n, offset, 0) })?;
         Ok(())
+    }
+
+    /// Read `count` bytes at `offset` twice, into buffers of two
+    /// different garbage patterns (`0xaa`, then `0x55`), as a filter
+    /// above the plugin may pass memory it never wrote; check that the
+    /// plugin wrote every byte, and return what it read.
+    ///
+    /// With [`Server::read_at`] the SDK zeroes the buffer first, so a
+    /// byte left unwritten reads as zero both times.  With
+    /// [`Server::read_at_uninit`] in `plugin!`, it keeps the garbage,
+    /// which a client would receive: stale memory, an information leak.
+    ///
+    /// # Panics
+    ///
+    /// If the two reads differ: the message names the first byte the
+    /// plugin left unwritten.
+    pub fn assert_pread_fills(&self, count: u32, offset: u64) -> Result<Vec<u8>> {
+        assert_fills(count, offset, |buf, o| self.pread(buf, o), "read_at_uninit")
     }
 
     /// Write `buf` at `offset` (`write_at`): `EROFS` without it.

@@ -1,5 +1,7 @@
-//! Small value types of the plugin API: request flags and the answers of
-//! some [`Server`](crate::Server) methods.
+// SPDX-License-Identifier: BSD-2-Clause
+//! Small value types of the plugin and filter APIs: request flags and
+//! the answers of some [`Server`](crate::Server) and
+//! [`Filter`](crate::Filter) methods.
 
 use std::fmt;
 use std::ops::{
@@ -280,6 +282,94 @@ impl From<FuaFlags> for i32 {
     }
 }
 
+/// How zero requests are served (`NBDKIT_ZERO_*`): what
+/// [`Filter::can_zero`](crate::Filter::can_zero) answers and
+/// [`Next::can_zero`](crate::Next::can_zero) returns.
+///
+/// A plugin's `can_zero` answers a plain yes or no
+/// ([`Server::can_zero`](crate::Server::can_zero)); nbdkit makes that
+/// [`ZeroMode::Native`] or [`ZeroMode::Emulate`] for the filters above it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ZeroMode {
+    /// Zero requests are not advertised to the client.
+    None = 0,
+    /// nbdkit serves zero requests by writing buffers of zeroes
+    /// (`pwrite`).
+    Emulate = 1,
+    /// Zero requests go to the `zero` callback.
+    Native = 2,
+}
+
+impl From<ZeroMode> for i32 {
+    fn from(zm: ZeroMode) -> Self {
+        zm as Self
+    }
+}
+
+impl ZeroMode {
+    /// The mode for an `NBDKIT_ZERO_*` value; anything above
+    /// `NBDKIT_ZERO_NATIVE` counts as native.
+    pub(crate) fn from_raw(raw: i32) -> ZeroMode {
+        match raw {
+            0 => ZeroMode::None,
+            1 => ZeroMode::Emulate,
+            _ => ZeroMode::Native,
+        }
+    }
+}
+
+impl FuaFlags {
+    /// The flags for an `NBDKIT_FUA_*` value; anything above
+    /// `NBDKIT_FUA_NATIVE` counts as native.
+    pub(crate) fn from_raw(raw: i32) -> FuaFlags {
+        match raw {
+            0 => FuaFlags::None,
+            1 => FuaFlags::Emulate,
+            _ => FuaFlags::Native,
+        }
+    }
+}
+
+impl CacheFlags {
+    /// The flags for an `NBDKIT_CACHE_*` value; anything above
+    /// `NBDKIT_CACHE_NATIVE` counts as native.
+    pub(crate) fn from_raw(raw: i32) -> CacheFlags {
+        match raw {
+            0 => CacheFlags::None,
+            1 => CacheFlags::Emulate,
+            _ => CacheFlags::Native,
+        }
+    }
+}
+
+impl ThreadModel {
+    /// The model for an `NBDKIT_THREAD_MODEL_*` value; anything above
+    /// parallel counts as parallel, anything below 0 as
+    /// serialize_connections.
+    pub(crate) fn from_raw(raw: i32) -> ThreadModel {
+        match raw {
+            i32::MIN..=0 => ThreadModel::SerializeConnections,
+            1 => ThreadModel::SerializeAllRequests,
+            2 => ThreadModel::SerializeRequests,
+            _ => ThreadModel::Parallel,
+        }
+    }
+}
+
+impl ExtentType {
+    /// The type of an extent from its `NBDKIT_EXTENT_*` bits (other bits
+    /// are ignored).
+    pub(crate) fn from_bits(bits: u32) -> ExtentType {
+        match bits & 3 {
+            0 => ExtentType::Allocated,
+            1 => ExtentType::Hole,
+            2 => ExtentType::Zero,
+            _ => ExtentType::HoleZero,
+        }
+    }
+}
+
 /// A plugin's thread safety model (`NBDKIT_THREAD_MODEL_*`), returned by
 /// [`Server::thread_model`](crate::Server::thread_model).
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
@@ -412,5 +502,35 @@ mod tests {
         assert_eq!(u32::from(ExtentType::Hole), 1);
         assert_eq!(u32::from(ExtentType::Zero), 2);
         assert_eq!(u32::from(ExtentType::HoleZero), 3);
+        assert_eq!(i32::from(ZeroMode::None), 0);
+        assert_eq!(i32::from(ZeroMode::Emulate), 1);
+        assert_eq!(i32::from(ZeroMode::Native), 2);
+    }
+
+    #[test]
+    fn raw_values_convert_back() {
+        for z in [ZeroMode::None, ZeroMode::Emulate, ZeroMode::Native] {
+            assert_eq!(ZeroMode::from_raw(z.into()), z);
+        }
+        for f in [FuaFlags::None, FuaFlags::Emulate, FuaFlags::Native] {
+            assert_eq!(FuaFlags::from_raw(f.into()), f);
+        }
+        for c in [CacheFlags::None, CacheFlags::Emulate, CacheFlags::Native] {
+            assert_eq!(CacheFlags::from_raw(c.into()), c);
+        }
+        for t in 0..4 {
+            assert_eq!(i32::from(ThreadModel::from_raw(t)), t);
+        }
+        assert_eq!(ThreadModel::from_raw(-1), ThreadModel::SerializeConnections);
+        assert_eq!(ZeroMode::from_raw(7), ZeroMode::Native);
+        for e in [
+            ExtentType::Allocated,
+            ExtentType::Hole,
+            ExtentType::Zero,
+            ExtentType::HoleZero,
+        ] {
+            assert_eq!(ExtentType::from_bits(e.into()), e);
+        }
+        assert_eq!(ExtentType::from_bits(0x10 | 2), ExtentType::Zero);
     }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `plugin_init`, the entry point nbdkit calls when it loads a plugin
 //! itself (`nbdkit ./libfoo.so`), in a process without nbdkit: the
 //! struct it returns serves the plugin, and every nbdkit service it

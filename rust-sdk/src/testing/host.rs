@@ -1,6 +1,8 @@
-//! The fake nbdkit behind [`Harness`](super::Harness): a complete ABI
-//! 1.0 host table whose services record what the plugin asked of them
-//! and answer as nbdkit 1.32 answers.
+// SPDX-License-Identifier: BSD-2-Clause
+//! The fake nbdkit behind [`Harness`](super::Harness) and
+//! [`FilterHarness`](super::FilterHarness): a complete host table whose
+//! services record what the plugin or filter asked of them and answer
+//! as nbdkit 1.32 answers (the layer below a filter is `fake_next.rs`).
 //!
 //! The plugin's host table is a process-wide static (the real loader
 //! hands it over once, at `dlopen`), and so is the plugin's own state.
@@ -22,6 +24,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::fake_next;
 use crate::ffi::{
     nbdkit_exports, nbdkit_extents, nbdkit_rust_host, sockaddr, socklen_t, NBDKIT_RUST_ABI_MAJOR,
     NBDKIT_RUST_ABI_MINOR,
@@ -163,7 +166,7 @@ unsafe fn string(p: *const c_char) -> String {
 }
 
 /// Log an error as nbdkit itself would.
-fn nbdkit_error(msg: String) {
+pub(crate) fn nbdkit_error(msg: String) {
     record(Event::Error(msg));
 }
 
@@ -333,39 +336,18 @@ unsafe extern "C" fn parse_bool(s: *const c_char) -> c_int {
     }
 }
 
-/// nbdkit_parse_probability's grammar (as the loader parses it for
-/// nbdkit < 1.34): a number, a percentage, or a ratio N:M or N/M.
-fn parse_probability_str(s: &str) -> Option<f64> {
-    let d = if let Some(i) = s.find(&[':', '/'][..]) {
-        let (n, m) = (s[..i].parse::<f64>().ok()?, s[i + 1..].parse::<f64>().ok()?);
-        if m == 0.0 {
-            if n != 0.0 {
-                return None;
-            }
-            n
-        } else {
-            n / m
-        }
-    } else if let Some(p) = s.strip_suffix('%') {
-        p.parse::<f64>().ok()? / 100.0
-    } else {
-        s.parse::<f64>().ok()?
-    };
-    if d.is_finite() && d.is_sign_positive() {
-        Some(d)
-    } else {
-        None
-    }
-}
-
 unsafe extern "C" fn parse_probability(
     what: *const c_char,
     s: *const c_char,
     r: *mut f64,
 ) -> c_int {
+    // SAFETY: the ABI passes a NUL-terminated string; the parser is the
+    // one the SDK uses when nbdkit lacks nbdkit_parse_probability, the
+    // loader's grammar (loader/probability.c) with the same strtod.
+    let parsed = unsafe { crate::direct_host::parse_probability_c(s) };
     // SAFETY: the ABI passes NUL-terminated strings.
     let (what, s) = unsafe { (string(what), string(s)) };
-    match parse_probability_str(&s) {
+    match parsed {
         Some(d) => {
             // SAFETY: the ABI passes a writable f64 slot.
             unsafe { *r = d };
@@ -619,7 +601,12 @@ impl Extents {
     }
 
     /// nbdkit_add_extent of nbdkit 1.32 (server/extents.c).
-    fn add(&mut self, mut offset: u64, mut length: u64, type_: u32) -> Result<(), String> {
+    pub(crate) fn add(
+        &mut self,
+        mut offset: u64,
+        mut length: u64,
+        type_: u32,
+    ) -> Result<(), String> {
         if matches!(self.next, Some(next) if next != offset) {
             return Err(
                 "nbdkit_add_extent: extents must be added in ascending order and \
@@ -726,7 +713,7 @@ unsafe extern "C" fn use_default_export(exports: *mut nbdkit_exports) -> c_int {
     0
 }
 
-fn intern(bytes: &[u8]) -> *const c_char {
+pub(crate) fn intern(bytes: &[u8]) -> *const c_char {
     let copy = CString::new(bytes).unwrap_or_default();
     let p = copy.as_ptr();
     with_state(|s| s.interned.push(copy));
@@ -759,7 +746,8 @@ unsafe extern "C" fn free(p: *mut c_void) {
     unsafe { libc_free(p) };
 }
 
-/// A complete ABI 1.0 table of the fake nbdkit's services.
+/// A complete table of the fake nbdkit's services, ABI 1.1's for
+/// filters included (`fake_next.rs`): every pointer non-NULL.
 pub(crate) fn table() -> nbdkit_rust_host {
     nbdkit_rust_host {
         abi_major: NBDKIT_RUST_ABI_MAJOR,
@@ -801,6 +789,47 @@ pub(crate) fn table() -> nbdkit_rust_host {
         strdup_intern: Some(strdup_intern),
         strndup_intern: Some(strndup_intern),
         free: Some(free),
+        next_prepare: Some(fake_next::next_prepare),
+        next_finalize: Some(fake_next::next_finalize),
+        next_get_size: Some(fake_next::next_get_size),
+        next_export_description: Some(fake_next::next_export_description),
+        next_block_size: Some(fake_next::next_block_size),
+        next_can_write: Some(fake_next::next_can_write),
+        next_can_flush: Some(fake_next::next_can_flush),
+        next_is_rotational: Some(fake_next::next_is_rotational),
+        next_can_trim: Some(fake_next::next_can_trim),
+        next_can_zero: Some(fake_next::next_can_zero),
+        next_can_fast_zero: Some(fake_next::next_can_fast_zero),
+        next_can_extents: Some(fake_next::next_can_extents),
+        next_can_fua: Some(fake_next::next_can_fua),
+        next_can_multi_conn: Some(fake_next::next_can_multi_conn),
+        next_can_cache: Some(fake_next::next_can_cache),
+        next_pread: Some(fake_next::next_pread),
+        next_pwrite: Some(fake_next::next_pwrite),
+        next_flush: Some(fake_next::next_flush),
+        next_trim: Some(fake_next::next_trim),
+        next_zero: Some(fake_next::next_zero),
+        next_extents: Some(fake_next::next_extents),
+        next_cache: Some(fake_next::next_cache),
+        next_config: Some(fake_next::next_config),
+        next_config_complete: Some(fake_next::next_config_complete),
+        next_preconnect: Some(fake_next::next_preconnect),
+        next_list_exports: Some(fake_next::next_list_exports),
+        next_default_export: Some(fake_next::next_default_export),
+        next_open: Some(fake_next::next_open),
+        extents_new: Some(fake_next::extents_new),
+        extents_free: Some(fake_next::extents_free),
+        extents_count: Some(fake_next::extents_count),
+        get_extent: Some(fake_next::get_extent),
+        extents_full: Some(fake_next::extents_full),
+        exports_new: Some(fake_next::exports_new),
+        exports_free: Some(fake_next::exports_free),
+        exports_count: Some(fake_next::exports_count),
+        get_export: Some(fake_next::get_export),
+        context_get_backend: Some(fake_next::context_get_backend),
+        next_context_open: Some(fake_next::next_context_open),
+        next_context_close: Some(fake_next::next_context_close),
+        context_set_next: Some(fake_next::context_set_next),
     }
 }
 
@@ -821,6 +850,98 @@ pub(crate) fn installed() -> &'static nbdkit_rust_host {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_service_of_the_table_is_there() {
+        let t = table();
+        assert_eq!(
+            t.struct_size as usize,
+            crate::ffi::NBDKIT_RUST_HOST_V1_1_MIN_SIZE
+        );
+        macro_rules! all_some {
+            ($($field:ident),* $(,)?) => {
+                $( assert!(t.$field.is_some(), stringify!($field)); )*
+            };
+        }
+        all_some!(
+            error,
+            debug,
+            set_error,
+            export_name,
+            is_tls,
+            peer_name,
+            peer_pid,
+            peer_uid,
+            peer_gid,
+            shutdown,
+            disconnect,
+            parse_size,
+            parse_bool,
+            parse_probability,
+            parse_int,
+            parse_unsigned,
+            parse_int8_t,
+            parse_uint8_t,
+            parse_int16_t,
+            parse_uint16_t,
+            parse_int32_t,
+            parse_uint32_t,
+            parse_int64_t,
+            parse_uint64_t,
+            read_password,
+            realpath,
+            absolute_path,
+            nanosleep,
+            stdio_safe,
+            add_extent,
+            add_export,
+            use_default_export,
+            strdup_intern,
+            strndup_intern,
+            free,
+            next_prepare,
+            next_finalize,
+            next_get_size,
+            next_export_description,
+            next_block_size,
+            next_can_write,
+            next_can_flush,
+            next_is_rotational,
+            next_can_trim,
+            next_can_zero,
+            next_can_fast_zero,
+            next_can_extents,
+            next_can_fua,
+            next_can_multi_conn,
+            next_can_cache,
+            next_pread,
+            next_pwrite,
+            next_flush,
+            next_trim,
+            next_zero,
+            next_extents,
+            next_cache,
+            next_config,
+            next_config_complete,
+            next_preconnect,
+            next_list_exports,
+            next_default_export,
+            next_open,
+            extents_new,
+            extents_free,
+            extents_count,
+            get_extent,
+            extents_full,
+            exports_new,
+            exports_free,
+            exports_count,
+            get_export,
+            context_get_backend,
+            next_context_open,
+            next_context_close,
+            context_set_next,
+        );
+    }
 
     #[test]
     fn sizes_parse_as_in_nbdkit() {
@@ -851,17 +972,37 @@ mod tests {
         assert!(parse_integer_str("n", "08", false).is_err());
     }
 
+    /// The fake nbdkit's parse_probability, through its host table
+    /// entry: the loader's grammar (C strtod), which accepts what Rust's
+    /// f64 parser would not (hex floats, leading blanks).
+    fn probability(s: &str) -> Option<f64> {
+        let (what, s) = (CString::new("p").unwrap(), CString::new(s).unwrap());
+        let mut r = -1.0;
+        // SAFETY: NUL-terminated strings and a writable f64 slot.
+        match unsafe { parse_probability(what.as_ptr(), s.as_ptr(), &mut r) } {
+            0 => Some(r),
+            _ => None,
+        }
+    }
+
     #[test]
-    fn probabilities() {
-        assert_eq!(parse_probability_str("0.25"), Some(0.25));
-        assert_eq!(parse_probability_str("1e-1"), Some(0.1));
-        assert_eq!(parse_probability_str("10%"), Some(0.1));
-        assert_eq!(parse_probability_str("1:4"), Some(0.25));
-        assert_eq!(parse_probability_str("1/4"), Some(0.25));
-        assert_eq!(parse_probability_str("0:0"), Some(0.0));
-        assert_eq!(parse_probability_str("1:0"), None);
-        assert_eq!(parse_probability_str("-1"), None);
-        assert_eq!(parse_probability_str("x"), None);
+    fn probabilities_parse_as_the_loader_parses_them() {
+        let _lock = lock();
+        for (s, want) in [
+            ("0.25", 0.25),
+            ("1e-1", 0.1),
+            ("10%", 0.1),
+            ("1:4", 0.25),
+            ("1/4", 0.25),
+            ("0:0", 0.0),
+            ("0x1p-2", 0.25),
+            (" 0.5", 0.5),
+        ] {
+            assert_eq!(probability(s), Some(want), "{:?}", s);
+        }
+        for s in ["1:0", "-1", "x", "10%%", "1/", ""] {
+            assert_eq!(probability(s), None, "{:?}", s);
+        }
     }
 
     #[test]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The layout tests' C side: compile a small C program with the system's
 //! compiler (`$CC`, else `cc`), run it, and read what it prints, one
 //! `KEY VALUE` pair per line.

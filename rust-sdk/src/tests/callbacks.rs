@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The glue, driven as the loader drives it: through the harness of
 //! `nbdkit::testing` where it fits, and through the descriptors'
 //! function pointers for what no client can send (NULL or non-UTF-8
@@ -27,7 +28,7 @@ fn descriptor_strings_versions_and_sizes() {
     let d = full_descriptor();
     let p = d.raw();
     assert_eq!(p.abi_major, 1);
-    assert_eq!(p.abi_minor, 0);
+    assert_eq!(p.abi_minor, 1);
     assert_eq!(
         p.struct_size,
         std::mem::size_of::<nbdkit_rust_plugin>() as u64
@@ -83,6 +84,8 @@ fn callbacks(p: &nbdkit_rust_plugin) -> Vec<(&'static str, bool)> {
         ("zero", p.zero.is_some()),
         ("extents", p.extents.is_some()),
         ("cache", p.cache.is_some()),
+        ("load_checked", p.load_checked.is_some()),
+        ("dump_plugin_checked", p.dump_plugin_checked.is_some()),
     ]
 }
 
@@ -127,14 +130,34 @@ fn each_name_sets_only_its_own_callback() {
 }
 
 #[test]
-fn bad_plugin_names_are_refused() {
-    struct Named;
-    impl crate::Server for Named {
+fn load_and_dump_plugin_set_their_checked_twins() {
+    let mut b = Builder::<Full>::new();
+    b.load();
+    let d = b.build().unwrap();
+    assert!(d.raw().load.is_some() && d.raw().load_checked.is_some());
+    assert!(d.raw().dump_plugin.is_none() && d.raw().dump_plugin_checked.is_none());
+    let mut b = Builder::<Full>::new();
+    b.dump_plugin();
+    let d = b.build().unwrap();
+    assert!(d.raw().dump_plugin.is_some() && d.raw().dump_plugin_checked.is_some());
+    assert!(d.raw().load.is_none() && d.raw().load_checked.is_none());
+}
+
+#[test]
+fn checked_load_and_dump_plugin_report_a_panic_with_minus_one() {
+    struct Panics;
+    impl crate::Server for Panics {
         fn name() -> &'static str {
-            "bad name"
+            "panics"
+        }
+        fn load() {
+            panic!("load panicked")
+        }
+        fn dump_plugin() {
+            panic!("dump_plugin panicked")
         }
         fn open(_: bool) -> crate::Result<Box<dyn crate::Server>> {
-            Ok(Box::new(Named))
+            Ok(Box::new(Panics))
         }
         fn get_size(&self) -> crate::Result<i64> {
             Ok(0)
@@ -143,9 +166,85 @@ fn bad_plugin_names_are_refused() {
             Ok(())
         }
     }
-    let e = Builder::<Named>::new().build().err().unwrap();
-    assert_eq!(e.errno(), EINVAL);
-    assert!(e.to_string().contains("bad name"));
+    let _host = fake_host::install();
+    let mut b = Builder::<Panics>::new();
+    b.load();
+    b.dump_plugin();
+    let d = b.build().unwrap();
+    let p = d.raw();
+    // SAFETY: the descriptor's callbacks take no arguments.
+    unsafe {
+        assert_eq!(p.load_checked.unwrap()(), -1);
+        assert_eq!(p.dump_plugin_checked.unwrap()(), -1);
+        // The ABI 1.0 twins cannot fail: the panic is only logged.
+        p.load.unwrap()();
+        p.dump_plugin.unwrap()();
+    }
+    let (messages, errnos) = take_errors();
+    assert_eq!(
+        messages,
+        vec![
+            "load: panic: load panicked",
+            "dump_plugin: panic: dump_plugin panicked",
+            "load: panic: load panicked",
+            "dump_plugin: panic: dump_plugin panicked",
+        ]
+    );
+    assert_eq!(errnos, vec![EIO; 4]);
+}
+
+/// A plugin of the given name.
+macro_rules! named {
+    ($ty:ident, $name:expr) => {
+        struct $ty;
+        impl crate::Server for $ty {
+            fn name() -> &'static str {
+                $name
+            }
+            fn open(_: bool) -> crate::Result<Box<dyn crate::Server>> {
+                Ok(Box::new($ty))
+            }
+            fn get_size(&self) -> crate::Result<i64> {
+                Ok(0)
+            }
+            fn read_at(&self, _: &mut [u8], _: u64) -> crate::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
+
+#[test]
+fn bad_plugin_names_are_refused() {
+    named!(Space, "bad name");
+    named!(Underscore, "_bad");
+    named!(Empty, "");
+    named!(Dash, "bad-name");
+    named!(NonAscii, "café");
+    fn refused<T: crate::Server + 'static>(name: &str) {
+        let e = Builder::<T>::new().build().err().unwrap();
+        assert_eq!(e.errno(), EINVAL);
+        let text = e.to_string();
+        assert!(text.contains(&format!("{:?}", name)), "{}", text);
+        assert!(text.contains("[A-Za-z0-9][A-Za-z0-9_]*"), "{}", text);
+    }
+    refused::<Space>("bad name");
+    refused::<Underscore>("_bad");
+    refused::<Empty>("");
+    refused::<Dash>("bad-name");
+    refused::<NonAscii>("café");
+}
+
+#[test]
+fn good_plugin_names_are_taken() {
+    named!(Digit, "9lives");
+    named!(Trailing, "a_");
+    named!(Single, "x");
+    named!(Mixed, "Ram_Disk_2");
+    assert!(Builder::<Digit>::new().build().is_ok());
+    assert!(Builder::<Trailing>::new().build().is_ok());
+    assert!(Builder::<Single>::new().build().is_ok());
+    assert!(Builder::<Mixed>::new().build().is_ok());
 }
 
 /// A harness over the `Full` descriptor, every optional method listed,
@@ -233,7 +332,7 @@ fn non_utf8_config_is_einval_and_not_passed_on() {
 fn lifecycle_callbacks_run_in_nbdkits_order() {
     let t = full();
     t.config_complete().unwrap();
-    t.dump_plugin();
+    t.dump_plugin().unwrap();
     assert_eq!(t.thread_model().unwrap(), ThreadModel::SerializeRequests);
     t.start().unwrap();
     t.start().unwrap();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Direct loading (`direct.rs`, `direct_host.rs`): nbdkit's struct made
 //! from the descriptor, the name and `--dump-plugin` lines, and the host
 //! table filled from whatever the process offers.
@@ -13,7 +14,7 @@ use std::ptr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::plugins::all_listed;
-use crate::descriptor::{Builder, Descriptor};
+use crate::descriptor::{callback_names, Builder, Descriptor};
 use crate::direct::{dump_lines, nbdkit_name, nbdkit_plugin_for};
 use crate::direct_host::host_table;
 use crate::errno::ENOTSUP;
@@ -113,8 +114,16 @@ fn check_struct(d: &Descriptor) -> usize {
     // Always there, to print the Rust lines; it is not the plugin's own.
     assert!(p.dump_plugin.is_some());
     assert_ne!(addr(p.dump_plugin), addr(d.raw().dump_plugin));
-    same_as_descriptor!(&p, d.raw();
-        callbacks: load, unload, config, config_complete, open, close, get_size,
+    // load is a wrapper that exits if load_checked fails, there only
+    // when the plugin has a load.
+    assert_eq!(p.load.is_some(), d.raw().load.is_some());
+    assert_eq!(p.load.is_some(), d.raw().load_checked.is_some());
+    if p.load.is_some() {
+        assert_ne!(addr(p.load), addr(d.raw().load));
+    }
+    let load = usize::from(p.load.is_some());
+    load + same_as_descriptor!(&p, d.raw();
+        callbacks: unload, config, config_complete, open, close, get_size,
             can_write, can_flush, is_rotational, can_trim, can_zero, can_fua,
             pread, pwrite, flush, trim, zero, can_multi_conn, can_extents, extents,
             can_cache, cache, thread_model, can_fast_zero, preconnect, get_ready,
@@ -149,18 +158,127 @@ fn dump_lines_are_the_loaders() {
     assert_eq!(
         lines,
         format!(
-            "rust_abi_version=1.0\n\
+            "rust_abi_version=1.1\n\
              rust_plugin_path=/some/where/libtiny.so\n\
              rust_plugin_name=tiny_disk\n\
              rust_plugin_longname=tiny\\ndisk \\\\ with\\x09controls\n\
              rust_plugin_config_help=size=N\\nthe size\n\
              rust_sdk_version={}\n\
-             rust_plugin_thread_model=parallel\n",
-            env!("CARGO_PKG_VERSION")
+             rust_plugin_thread_model=parallel\n\
+             rust_plugin_callbacks={}\n",
+            env!("CARGO_PKG_VERSION"),
+            HEADER_CALLBACKS.join(",")
         )
     );
     let without_path = String::from_utf8(dump_lines(d.raw(), None)).unwrap();
     assert!(!without_path.contains("rust_plugin_path="));
+    let lines = String::from_utf8(dump_lines(minimal().raw(), None)).unwrap();
+    assert!(
+        lines.ends_with("rust_plugin_callbacks=open,close,get_size,pread\n"),
+        "{}",
+        lines
+    );
+}
+
+/// The callback fields of the descriptor, load to cache, in the
+/// header's order.
+const HEADER_CALLBACKS: [&str; 34] = [
+    "load",
+    "unload",
+    "config",
+    "config_complete",
+    "dump_plugin",
+    "thread_model",
+    "get_ready",
+    "after_fork",
+    "cleanup",
+    "preconnect",
+    "list_exports",
+    "default_export",
+    "open",
+    "close",
+    "get_size",
+    "export_description",
+    "block_size",
+    "can_write",
+    "can_flush",
+    "is_rotational",
+    "can_trim",
+    "can_zero",
+    "can_fast_zero",
+    "can_fua",
+    "can_multi_conn",
+    "can_extents",
+    "can_cache",
+    "pread",
+    "pwrite",
+    "flush",
+    "trim",
+    "zero",
+    "extents",
+    "cache",
+];
+
+#[test]
+fn header_callbacks_are_the_headers() {
+    // The function pointers of struct nbdkit_rust_plugin in
+    // abi/nbdkit-rust-abi.h, in order, without ABI 1.1's *_checked
+    // (named after their twins).
+    let header = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("abi/nbdkit-rust-abi.h"),
+    )
+    .unwrap();
+    let start = header.find("struct nbdkit_rust_plugin {").unwrap();
+    let end = start + header[start..].find("\n};").unwrap();
+    let mut names = Vec::new();
+    for piece in header[start..end].split("(*").skip(1) {
+        let name = &piece[..piece.find(')').unwrap()];
+        names.push(name.to_string());
+    }
+    assert_eq!(
+        names.iter().filter(|n| n.ends_with("_checked")).count(),
+        2,
+        "{:?}",
+        names
+    );
+    names.retain(|n| !n.ends_with("_checked"));
+    assert_eq!(names, HEADER_CALLBACKS);
+}
+
+#[test]
+fn callbacks_listed_are_the_non_null_ones_in_the_headers_order() {
+    assert_eq!(callback_names(everything().raw()), HEADER_CALLBACKS);
+    assert_eq!(
+        callback_names(minimal().raw()),
+        ["open", "close", "get_size", "pread"]
+    );
+    // load and dump_plugin count when only their ABI 1.1 twin is set,
+    // and are listed once, by their own names.
+    let mut d = minimal();
+    d.raw_mut().load_checked = everything().raw().load_checked;
+    d.raw_mut().dump_plugin_checked = everything().raw().dump_plugin_checked;
+    assert!(d.raw().load.is_none() && d.raw().dump_plugin.is_none());
+    assert_eq!(
+        callback_names(d.raw()),
+        ["load", "dump_plugin", "open", "close", "get_size", "pread"]
+    );
+    let mut b = Builder::<Tiny>::new();
+    b.load();
+    b.dump_plugin();
+    b.write_at();
+    b.read_at_uninit();
+    assert_eq!(
+        callback_names(b.build().unwrap().raw()),
+        [
+            "load",
+            "dump_plugin",
+            "open",
+            "close",
+            "get_size",
+            "pread",
+            "pwrite"
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------
@@ -170,7 +288,7 @@ fn dump_lines_are_the_loaders() {
 
 static TURN: Mutex<()> = Mutex::new(());
 
-fn turn() -> MutexGuard<'static, ()> {
+pub(super) fn turn() -> MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -226,11 +344,24 @@ fn a_service_nbdkit_lacks_is_null_but_for_disconnect_and_parse_probability() {
         parse_size, parse_bool, parse_int, parse_unsigned, parse_int8_t, parse_uint8_t,
         parse_int16_t, parse_uint16_t, parse_int32_t, parse_uint32_t, parse_int64_t,
         parse_uint64_t, read_password, realpath, absolute_path, nanosleep, stdio_safe,
-        add_extent, add_export, use_default_export, strdup_intern, strndup_intern
+        add_extent, add_export, use_default_export, strdup_intern, strndup_intern,
+        extents_new, extents_free, extents_count, get_extent,
+        exports_new, exports_free, exports_count, get_export
     );
     // Wrappers (error and debug write to stderr, or nowhere, without
     // nbdkit), the SDK's own parse_probability, and libc's free.
     all!(is_some: error, debug, disconnect, parse_probability, free);
+    // A plugin has no layer below: the filter services are stubs
+    // (direct_host_filter.rs), whatever the process offers.
+    all!(is_some:
+        next_prepare, next_finalize, next_get_size, next_export_description, next_block_size,
+        next_can_write, next_can_flush, next_is_rotational, next_can_trim, next_can_zero,
+        next_can_fast_zero, next_can_extents, next_can_fua, next_can_multi_conn,
+        next_can_cache, next_pread, next_pwrite, next_flush, next_trim, next_zero,
+        next_extents, next_cache, next_config, next_config_complete, next_preconnect,
+        next_list_exports, next_default_export, next_open, extents_full,
+        context_get_backend, next_context_open, next_context_close, context_set_next
+    );
 }
 
 #[test]

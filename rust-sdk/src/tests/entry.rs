@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The entry point `plugin!` defines, called as the loader calls it.
 
 use std::ffi::CStr;

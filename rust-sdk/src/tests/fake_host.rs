@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The SDK's tests run against the fake nbdkit of [`crate::testing`],
 //! the one plugin authors get: these are the few helpers the tests
 //! share on top of it, for tests that call the glue or the host

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! `nbdkit::testing` itself: the harness answers for missing callbacks
 //! as the loader and nbdkit do, finds the plugin through its entry
 //! point, and takes turns.

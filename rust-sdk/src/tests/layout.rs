@@ -1,18 +1,20 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Pins `ffi.rs` to `abi/nbdkit-rust-abi.h`: compiles a small C program
 //! against the header with the C compiler (`$CC`, else `cc`), which
-//! prints the size and alignment of both structs, the offset, size and
+//! prints the size and alignment of the three structs (host table,
+//! plugin and filter descriptors), the offset, size and
 //! alignment of each of their fields, and the header's constants; then
 //! compares every value with the Rust side's.
 //!
 //! It also checks the errno values of `errno.rs` against `<errno.h>` and,
 //! when nbdkit's own headers are installed, the flag and enum values of
-//! `types.rs` against `<nbdkit-plugin.h>`.
+//! `types.rs` against `<nbdkit-plugin.h>` and `<nbdkit-filter.h>`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::c_probe;
-use crate::ffi::{self, nbdkit_rust_host, nbdkit_rust_plugin};
+use crate::ffi::{self, nbdkit_rust_filter, nbdkit_rust_host, nbdkit_rust_plugin};
 use crate::layout::field_layout;
 
 /// `(struct, [(field, (offset, size, align))])` for every field, in
@@ -44,6 +46,16 @@ fn host_layout() -> Layout {
         parse_int32_t, parse_uint32_t, parse_int64_t, parse_uint64_t,
         read_password, realpath, absolute_path, nanosleep, stdio_safe,
         add_extent, add_export, use_default_export, strdup_intern, strndup_intern, free,
+        next_prepare, next_finalize, next_get_size, next_export_description, next_block_size,
+        next_can_write, next_can_flush, next_is_rotational, next_can_trim, next_can_zero,
+        next_can_fast_zero, next_can_extents, next_can_fua, next_can_multi_conn,
+        next_can_cache, next_pread, next_pwrite, next_flush, next_trim, next_zero,
+        next_extents, next_cache,
+        next_config, next_config_complete, next_preconnect, next_list_exports,
+        next_default_export, next_open,
+        extents_new, extents_free, extents_count, get_extent, extents_full,
+        exports_new, exports_free, exports_count, get_export,
+        context_get_backend, next_context_open, next_context_close, context_set_next,
     )
 }
 
@@ -58,6 +70,21 @@ fn plugin_layout() -> Layout {
         open, close,
         get_size, export_description, block_size, can_write, can_flush, is_rotational,
         can_trim, can_zero, can_fast_zero, can_fua, can_multi_conn, can_extents, can_cache,
+        pread, pwrite, flush, trim, zero, extents, cache,
+        load_checked, dump_plugin_checked,
+    )
+}
+
+fn filter_layout() -> Layout {
+    rust_fields!(nbdkit_rust_filter:
+        abi_major, abi_minor, struct_size,
+        name, longname, version, description, config_help, sdk_version,
+        max_thread_model, reserved0,
+        load, unload, config, config_complete, thread_model, get_ready, after_fork, cleanup,
+        preconnect, list_exports, default_export,
+        open, close, prepare, finalize,
+        get_size, export_description, block_size, can_write, can_flush, is_rotational,
+        can_trim, can_zero, can_fast_zero, can_extents, can_fua, can_multi_conn, can_cache,
         pread, pwrite, flush, trim, zero, extents, cache,
     )
 }
@@ -81,6 +108,14 @@ fn constants() -> Vec<(&'static str, i64)> {
         (
             "NBDKIT_RUST_PLUGIN_V1_MIN_SIZE",
             ffi::NBDKIT_RUST_PLUGIN_V1_MIN_SIZE as i64,
+        ),
+        (
+            "NBDKIT_RUST_HOST_V1_1_MIN_SIZE",
+            ffi::NBDKIT_RUST_HOST_V1_1_MIN_SIZE as i64,
+        ),
+        (
+            "NBDKIT_RUST_FILTER_V1_MIN_SIZE",
+            ffi::NBDKIT_RUST_FILTER_V1_MIN_SIZE as i64,
         ),
         (
             "sizeof_socklen_t",
@@ -121,9 +156,10 @@ fn constants() -> Vec<(&'static str, i64)> {
     ]
 }
 
-/// nbdkit's own constants, checked when `<nbdkit-plugin.h>` is there.
+/// nbdkit's own constants, checked when `<nbdkit-plugin.h>` and
+/// `<nbdkit-filter.h>` (NBDKIT_ZERO_*) are there.
 fn nbdkit_constants() -> Vec<(&'static str, i64)> {
-    use crate::{CacheFlags, ExtentType, Flags, FuaFlags, ThreadModel};
+    use crate::{CacheFlags, ExtentType, Flags, FuaFlags, ThreadModel, ZeroMode};
     vec![
         ("NBDKIT_FLAG_MAY_TRIM", Flags::MAY_TRIM.bits().into()),
         ("NBDKIT_FLAG_FUA", Flags::FUA.bits().into()),
@@ -138,6 +174,9 @@ fn nbdkit_constants() -> Vec<(&'static str, i64)> {
             i32::from(CacheFlags::Emulate).into(),
         ),
         ("NBDKIT_CACHE_NATIVE", i32::from(CacheFlags::Native).into()),
+        ("NBDKIT_ZERO_NONE", i32::from(ZeroMode::None).into()),
+        ("NBDKIT_ZERO_EMULATE", i32::from(ZeroMode::Emulate).into()),
+        ("NBDKIT_ZERO_NATIVE", i32::from(ZeroMode::Native).into()),
         ("NBDKIT_EXTENT_HOLE", u32::from(ExtentType::Hole).into()),
         ("NBDKIT_EXTENT_ZERO", u32::from(ExtentType::Zero).into()),
         (
@@ -171,6 +210,11 @@ fn c_program(layouts: &[Layout]) -> String {
          #include <nbdkit-plugin.h>\n\
          #define HAVE_NBDKIT_PLUGIN_H 1\n\
          #endif\n\
+         #if __has_include(<nbdkit-filter.h>)\n\
+         #include <nbdkit-filter.h>\n\
+         #else\n\
+         #undef HAVE_NBDKIT_PLUGIN_H\n\
+         #endif\n\
          #define P(name, value) printf (\"%s %lld\\n\", name, (long long) (value))\n\
          int main (void) {\n",
     );
@@ -201,6 +245,7 @@ fn c_program(layouts: &[Layout]) -> String {
         }
     }
     c.push_str("  printf (\"SYMBOL %s\\n\", NBDKIT_RUST_PLUGIN_V1_SYMBOL);\n");
+    c.push_str("  printf (\"FILTER_SYMBOL %s\\n\", NBDKIT_RUST_FILTER_V1_SYMBOL);\n");
     c.push_str("#ifdef HAVE_NBDKIT_PLUGIN_H\n");
     for (name, _) in nbdkit_constants() {
         c.push_str(&format!("  P (\"{n}\", {n});\n", n = name));
@@ -232,7 +277,7 @@ fn get(c: &BTreeMap<String, String>, key: &str) -> i64 {
 
 #[test]
 fn ffi_matches_the_header() {
-    let layouts = [host_layout(), plugin_layout()];
+    let layouts = [host_layout(), plugin_layout(), filter_layout()];
     let c = run_c(&c_program(&layouts));
     for (ty, size, align, fields) in &layouts {
         assert_eq!(
@@ -275,6 +320,10 @@ fn ffi_matches_the_header() {
         c.get("SYMBOL").map(String::as_str),
         Some(ffi::NBDKIT_RUST_PLUGIN_V1_SYMBOL)
     );
+    assert_eq!(
+        c.get("FILTER_SYMBOL").map(String::as_str),
+        Some(ffi::NBDKIT_RUST_FILTER_V1_SYMBOL)
+    );
     if c.contains_key("NBDKIT_FLAG_FUA") {
         for (name, value) in nbdkit_constants() {
             assert_eq!(get(&c, name), value, "{}", name);
@@ -286,12 +335,30 @@ fn ffi_matches_the_header() {
 
 #[test]
 fn min_sizes_end_at_the_last_v1_field() {
+    // The host table grew in ABI 1.1: its 1.0 part ends at free, the
+    // part filters need at context_set_next, its last field.
     let (_, size, _, fields) = host_layout();
-    let (offset, fsize, _) = fields.last().unwrap().1;
+    let (_, (offset, fsize, _)) = fields.iter().find(|(f, _)| *f == "free").unwrap();
     assert_eq!(ffi::NBDKIT_RUST_HOST_V1_MIN_SIZE, offset + fsize);
-    assert_eq!(ffi::NBDKIT_RUST_HOST_V1_MIN_SIZE, size);
-    let (_, size, _, fields) = plugin_layout();
     let (offset, fsize, _) = fields.last().unwrap().1;
+    assert_eq!(fields.last().unwrap().0, "context_set_next");
+    assert_eq!(ffi::NBDKIT_RUST_HOST_V1_1_MIN_SIZE, offset + fsize);
+    assert_eq!(ffi::NBDKIT_RUST_HOST_V1_1_MIN_SIZE, size);
+    // The filter descriptor is all ABI 1.1: it ends at cache.
+    let (_, size, _, fields) = filter_layout();
+    let (offset, fsize, _) = fields.last().unwrap().1;
+    assert_eq!(fields.last().unwrap().0, "cache");
+    assert_eq!(ffi::NBDKIT_RUST_FILTER_V1_MIN_SIZE, offset + fsize);
+    assert_eq!(ffi::NBDKIT_RUST_FILTER_V1_MIN_SIZE, size);
+    // The descriptor grew in ABI 1.1: its 1.0 part ends at cache.
+    let (_, size, _, fields) = plugin_layout();
+    let (_, (offset, fsize, _)) = fields.iter().find(|(f, _)| *f == "cache").unwrap();
     assert_eq!(ffi::NBDKIT_RUST_PLUGIN_V1_MIN_SIZE, offset + fsize);
-    assert_eq!(ffi::NBDKIT_RUST_PLUGIN_V1_MIN_SIZE, size);
+    let (offset, fsize, _) = fields.last().unwrap().1;
+    assert_eq!(fields.last().unwrap().0, "dump_plugin_checked");
+    assert_eq!(offset + fsize, size);
+    assert_eq!(
+        size,
+        ffi::NBDKIT_RUST_PLUGIN_V1_MIN_SIZE + 2 * std::mem::size_of::<usize>()
+    );
 }

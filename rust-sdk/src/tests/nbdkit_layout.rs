@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Pins `nbdkit_ffi.rs` to nbdkit's own `<nbdkit-plugin.h>` (API version
 //! 2), as `layout.rs` pins `ffi.rs` to the ABI header: a small C program
 //! compiled against the real header (`$CC`, else `cc`) prints the size

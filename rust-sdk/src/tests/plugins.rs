@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Plugin types the tests drive through their descriptors.
 //!
 //! `Full` implements every method and records what it was called with;
@@ -249,7 +250,7 @@ impl Server for Full {
 
 /// A builder for plugin type `T` with every optional method listed,
 /// as `plugin!` makes it.
-pub fn all_listed<T: Server>() -> Builder<T> {
+pub fn all_listed<T: Server + 'static>() -> Builder<T> {
     let mut b = Builder::<T>::new();
     b.write_at();
     b.flush();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The safe host-service functions, against the fake nbdkit of
 //! `nbdkit::testing`.
 
