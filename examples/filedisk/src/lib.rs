@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! filedisk: serve a file (or a block device) as the disk.
 //!
 //! ```text

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! template: a RAM disk of `size=SIZE` bytes, shared by every
 //! connection.  A starting point for a new plugin (see README.md).
 //!
