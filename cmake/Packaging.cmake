@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # How nbdkit-rust is installed and packaged, beyond the loader and the
 # header: the manual page nbdkit-rust-plugin(3), the pkg-config file
 # nbdkit-rust.pc, and a Debian package of all of it (cpack -G DEB).
@@ -40,7 +41,8 @@ configure_file (cmake/nbdkit-rust.pc.in
 #
 # Named as Debian names nbdkit's plugins (nbdkit-plugin-python, ...).
 # It holds what `cmake --install` installs: the loader in nbdkit's
-# plugin directory, the header, nbdkit-rust.pc and the manual page.
+# plugin directory, the filter loader in its filter directory, the
+# header, nbdkit-rust.pc and the manual pages.
 # The loader is built against this nbdkit's headers, so the package
 # needs at least this nbdkit.
 
@@ -68,8 +70,13 @@ through a versioned C ABI:
 
  nbdkit rust ./libmyplugin.so [key=value ...]
 
-This package has the loader, the ABI header nbdkit-rust-abi.h, its
-pkg-config file nbdkit-rust.pc, and the manual page nbdkit-rust-plugin(3).")
+nbdkit-rust-filter.so does the same for filters written in Rust:
+
+ nbdkit --filter=rust PLUGIN ... rust-filter=./libmyfilter.so [key=value ...]
+
+This package has both loaders, the ABI header nbdkit-rust-abi.h, its
+pkg-config file nbdkit-rust.pc, and the manual pages nbdkit-rust-plugin(3)
+and nbdkit-rust-filter(3).")
 set (CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set (CPACK_GENERATOR DEB)
 # Only the files installed, not the source tree.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Every callback reaches the Rust plugin, and its answer reaches the
 # client.
 #

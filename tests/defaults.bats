@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Three-way conformance: a Rust plugin that leaves callbacks out is
 # served exactly as nbdkit serves a C plugin that leaves the same
 # callbacks out, whichever way nbdkit loads the Rust plugin.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Direct loading: the very file the loader serves also loads straight
 # into nbdkit, `nbdkit ./libfoo.so`, as a C plugin does.
 #
@@ -40,24 +41,31 @@ rust_cdylibs () {
        ! -name '*-*' | sort
 }
 
-@test "no Rust plugin imports an nbdkit_ symbol, and each has both entry points" {
-  local so n=0 bad=0
+@test "no Rust plugin or filter imports an nbdkit_ symbol, and each plugin has both entry points" {
+  local so n=0 filters=0 bad=0 entries
   while read -r so; do
     n=$((n + 1))
     if nm -D --undefined-only "$so" | grep -w 'nbdkit_[A-Za-z0-9_]*'; then
       echo "$so imports the nbdkit_ symbols above"
       bad=1
     fi
-    for entry in nbdkit_rust_plugin_v1 plugin_init; do
+    # A filter (filter!) has the filter loader's entry point only.
+    entries="nbdkit_rust_plugin_v1 plugin_init"
+    if nm -D --defined-only "$so" | grep -qE " T nbdkit_rust_filter_v1\$"; then
+      filters=$((filters + 1))
+      entries=""
+    fi
+    for entry in $entries; do
       if ! nm -D --defined-only "$so" | grep -qE " T $entry\$"; then
         echo "$so does not export $entry"
         bad=1
       fi
     done
   done < <(rust_cdylibs)
-  echo "checked $n libraries"
-  # The two examples and every test plugin at least.
+  echo "checked $n libraries, $filters of them filters"
+  # The examples and every test plugin and filter at least.
   [ "$n" -ge 20 ]
+  [ "$filters" -ge 5 ]
   [ $bad -eq 0 ]
 }
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Drop-on-close: the Server object open returned is dropped exactly
 # once, when nbdkit closes the handle, however the client leaves.
 #

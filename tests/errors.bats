@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Errors returned by a Rust plugin: the errno reaches the client as
 # nbdkit maps it to the NBD protocol, the message reaches nbdkit's log,
 # and the failure has the effect it has for a C plugin: fatal during

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The examples, served as a user would serve them, through the loader or
 # loaded directly by nbdkit (RUST_VIA, see rust_server in helpers.bash):
 # ramdisk (examples/ramdisk, size=SIZE, a sparse RAM disk shared by all

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Shared setup for the bats suites.  Every test runs a real nbdkit with
 # the real loader (or, RUST_VIA=direct, loading the Rust plugin itself)
 # and a real libnbd client, captive (-U - --run) so that nothing
@@ -9,11 +10,12 @@ export PATH=/usr/bin:$PATH
 
 top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 : "${LOADER:=$top/build/loader/nbdkit-rust-plugin.so}"
+: "${FILTER_LOADER:=$top/build/loader/nbdkit-rust-filter.so}"
 : "${RUST_OUT:=$top/build/cargo/release}"
 : "${ABI_PLUGINS:=$top/build/tests/abi-plugins}"
 : "${C_PLUGINS:=$top/build/tests/c-plugins}"
 : "${NBDKIT_PLUGINDIR:=$(pkg-config --variable=plugindir nbdkit)}"
-export LOADER RUST_OUT ABI_PLUGINS C_PLUGINS NBDKIT_PLUGINDIR
+export LOADER FILTER_LOADER RUST_OUT ABI_PLUGINS C_PLUGINS NBDKIT_PLUGINDIR
 
 # Reliability runs (README.md): with NBDKIT_CHECKER=asan (set by ctest
 # in a -DSANITIZE=ON build) or VALGRIND=1, every nbdkit runs under that
@@ -199,4 +201,32 @@ run_probe () {
 # chose, without nbdkit's prefixes.
 plugin_trace () {
   sed -n -E 's/^.*debug: (TRACE .*|using thread model: .*)$/\1/p' "$1"
+}
+
+# --- the documentation's code (docs, msrv) ---
+
+# md_block FILE LANG [STRING]: the first ```LANG fenced block of the
+# Markdown FILE (that contains the fixed STRING, if given), without its
+# fences.
+md_block () {
+  awk -v lang="$2" -v want="${3:-}" '
+    !inside && $0 == "```" lang { inside = 1; text = ""; next }
+    inside && $0 == "```" {
+      if (index(text, want)) { printf "%s", text; found = 1; exit }
+      inside = 0; next
+    }
+    inside { text = text $0 "\n" }
+    END { exit !found }' "$1"
+}
+
+# readme_plugin README DIR: makes DIR a new plugin crate from the
+# README's Cargo.toml (its ```toml block with [lib], the nbdkit path
+# dependencies pointed at this checkout's rust-sdk) and src/lib.rs (its
+# ```rust block with plugin!).
+readme_plugin () {
+  mkdir -p "$2/src"
+  md_block "$1" toml '[lib]' |
+    sed "s|\"/path/to/nbdkit-rust/rust-sdk\"|\"$top/rust-sdk\"|g" > "$2/Cargo.toml" &&
+    grep -qF "path = \"$top/rust-sdk\"" "$2/Cargo.toml" &&
+    md_block "$1" rust 'plugin!' > "$2/src/lib.rs"
 }

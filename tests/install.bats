@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # After `cmake --install`, nbdkit finds the loader by its short name.
 
 load helpers
@@ -22,4 +23,17 @@ setup () {
       --run 'nbdinfo --size "$uri"'
   [ "$status" -eq 0 ]
   [ "$output" = 2097152 ]
+}
+
+@test "nbdkit --filter=rust finds the installed filter loader" {
+  installed_filter=$(pkg-config --variable=filterdir nbdkit)/nbdkit-rust-filter.so
+  if [ ! -f "$installed_filter" ] || ! cmp -s "$installed_filter" "$FILTER_LOADER"; then
+    skip "this build's filter loader is not installed in $(dirname "$installed_filter") (run cmake --install)"
+  fi
+  run timeout 60 nbdkit -U - --filter=rust memory 1M \
+      rust-filter="$ABI_PLUGINS/abi-filter-good.so" add=7 \
+      --run 'nbdsh -u "$uri" -c "print(list(h.pread(2, 0)))"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "[7, 7]" ]
 }

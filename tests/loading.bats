@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The loader: finding, checking, loading and configuring a Rust plugin.
 #
 # The plugins here are the fakes in tests/abi-plugins, written in C
@@ -61,10 +62,26 @@ refused () {
           "too short (2 bytes)"
 }
 
-@test "a truncated ELF library is refused with dlopen's reason" {
+@test "a truncated ELF library is refused, naming what its headers describe" {
   head -c 300 "$GOOD" > "$BATS_TEST_TMPDIR/truncated.so"
-  refused "$BATS_TEST_TMPDIR/truncated.so" "cannot load the plugin: " \
-          "$BATS_TEST_TMPDIR/truncated.so: "
+  refused "$BATS_TEST_TMPDIR/truncated.so" \
+          "not a complete library (300 bytes, but its ELF headers describe " \
+          "truncated?"
+}
+
+# dlopen() maps a library shorter than its headers describe, and the
+# first touch of a page past the end of the file is SIGBUS.
+@test "a library cut short is refused before it is mapped, with rust= and --dump-plugin" {
+  size=$(stat -c %s "$GOOD")
+  for percent in 20 40 60 80 99; do
+    cut=$BATS_TEST_TMPDIR/cut-$percent.so
+    head -c $((size * percent / 100)) "$GOOD" > "$cut"
+    refused "$cut" "not a complete library ("
+    run timeout 60 nbdkit "$LOADER" rust="$cut" --dump-plugin
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"error: $cut: not a complete library ("* ]]
+  done
 }
 
 @test "a library without nbdkit_rust_plugin_v1 is refused" {
@@ -100,6 +117,13 @@ refused () {
 @test "a plugin with an invalid name is refused" {
   refused "$ABI_PLUGINS/abi-name-invalid.so" \
           "name \"bad-name\" is invalid"
+}
+
+@test "a plugin whose name starts with an underscore is refused" {
+  # nbdkit, loading the plugin directly, would refuse the name it
+  # makes of it ("-abibad").
+  refused "$ABI_PLUGINS/abi-name-underscore.so" \
+          "name \"_abibad\" is invalid: it must be ASCII letters, digits and underscores, and start with a letter or a digit"
 }
 
 @test "a plugin without open is refused" {
@@ -261,8 +285,8 @@ refused () {
   grep -q -E '^rust_loader_version=[0-9]+\.[0-9]+' <<< "$output"
   for line in \
       name=rust \
-      rust_loader_abi_version=1.0 \
-      rust_abi_version=1.0 \
+      rust_loader_abi_version=1.1 \
+      rust_abi_version=1.1 \
       "rust_plugin_path=$(realpath "$GOOD")" \
       rust_plugin_name=abigood \
       rust_plugin_version=1.2.3 \
@@ -272,7 +296,8 @@ refused () {
       "rust_plugin_config_help=size=SIZE  Size of the disk (default 1M)." \
       rust_sdk_version=0.0.0-abi-test \
       rust_plugin_thread_model=parallel \
-      abigood_host_abi=1.0
+      rust_plugin_callbacks=load,unload,config,config_complete,dump_plugin,thread_model,open,close,get_size,pread \
+      abigood_host_abi=1.1
   do
     grep -q -x -F -- "$line" <<< "$output" || { echo "missing: $line"; false; }
   done
@@ -426,4 +451,164 @@ longest () {
   echo "$output"
   [ "$status" -eq 1 ]
   [[ "$output" == *"error: rust-reload=maybe: not a boolean (true or false)"* ]]
+}
+
+# ---- Configured once: the plugin is loaded when every key is known.
+
+# count REGEX: lines of $output matching the extended REGEX.
+count () { grep -cE -- "$1" <<< "$output" || true; }
+
+@test "the plugin is loaded and configured once, wherever rust-reload= is" {
+  for order in "rust-reload=true rust=$GOOD" "rust=$GOOD rust-reload=true" \
+               "$GOOD rust-reload=true" "rust=$GOOD rust-reload=false"; do
+    # shellcheck disable=SC2086
+    run env TMPDIR="$BATS_TEST_TMPDIR" timeout 60 nbdkit -v -U - "$LOADER" \
+        note=1 $order size=2M --run 'nbdinfo --size "$uri"'
+    echo "$order: $output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *$'\n'2097152$'\n'* ]]
+    [ "$(count 'abigood: load called')" -eq 1 ]
+    [ "$(count 'abigood: config note=1$')" -eq 1 ]
+    [ "$(count 'abigood: config size=2M$')" -eq 1 ]
+    [ "$(count 'abigood: config_complete called')" -eq 1 ]
+  done
+}
+
+@test "a password read from a file descriptor is read once with rust-reload after rust=" {
+  # A second configuration would read the descriptor again, and fail.
+  run env TMPDIR="$BATS_TEST_TMPDIR" timeout 60 nbdkit -v -U - "$LOADER" \
+      rust="$GOOD" rust-reload=true password=-3 \
+      --run 'nbdinfo --size "$uri"' 3<<< secret
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(count 'abigood: read a password')" -eq 1 ]
+  [[ "$output" == *$'\n'1048576$'\n'* ]]
+}
+
+@test "--dump-plugin also loads and configures the plugin once" {
+  run env TMPDIR="$BATS_TEST_TMPDIR" timeout 60 nbdkit -v "$LOADER" \
+      rust="$GOOD" rust-reload=true note=1 --dump-plugin
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(count 'abigood: load called')" -eq 1 ]
+  [ "$(count '^abigood_config=note=1$')" -eq 1 ]
+}
+
+@test "a second bare parameter reaches the magic key after rust-reload=" {
+  run env TMPDIR="$BATS_TEST_TMPDIR" timeout 60 nbdkit -U - "$LOADER" \
+      "$GOOD" rust-reload=true 5M --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = 5242880 ]
+}
+
+# ---- ABI 1.1: load and dump_plugin that can fail.
+
+@test "load_checked is called instead of load" {
+  run timeout 60 nbdkit -v -U - "$LOADER" rust="$ABI_PLUGINS/abi-checked.so" \
+      --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(count 'abigood: load_checked called')" -eq 1 ]
+  [ "$(count 'abigood: load called')" -eq 0 ]
+}
+
+@test "a plugin whose load_checked fails stops nbdkit with status 1" {
+  plugin=$ABI_PLUGINS/abi-load-fails.so
+  run timeout 60 nbdkit -U - "$LOADER" rust="$plugin" --run 'echo client ran'
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" != *"client ran"* ]]
+  [[ "$output" == *"error: abigood: load fails (as designed)"* ]]
+  [[ "$output" == *"error: $plugin: the plugin's load failed"* ]]
+}
+
+@test "--dump-plugin exits 1 when the plugin's load_checked fails" {
+  plugin=$ABI_PLUGINS/abi-load-fails.so
+  run timeout 60 nbdkit "$LOADER" rust="$plugin" --dump-plugin
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"error: $plugin: the plugin's load failed"* ]]
+  [[ "$output" != *"rust_plugin_name="* ]]
+}
+
+@test "dump_plugin_checked is called instead of dump_plugin" {
+  run timeout 60 nbdkit "$LOADER" rust="$ABI_PLUGINS/abi-checked.so" \
+      --dump-plugin
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(count '^abigood_dump=checked$')" -eq 1 ]
+  [ "$(count '^abigood_host_abi=')" -eq 1 ]
+}
+
+@test "--dump-plugin exits 1 after the fields when dump_plugin_checked fails" {
+  plugin=$ABI_PLUGINS/abi-dump-fails.so
+  run timeout 60 nbdkit "$LOADER" rust="$plugin" --dump-plugin
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"rust_plugin_name=abigood"* ]]
+  [[ "$output" == *"abigood_nbdkit_version="* ]]
+  [[ "$output" == *"error: abigood: dump_plugin fails (as designed)"* ]]
+  [[ "$output" == *"the plugin's dump_plugin failed"* ]]
+}
+
+# The Rust SDK sets load_checked and dump_plugin_checked from ABI 1.1
+# on: a panic in the plugin's load or dump_plugin is then a failure.
+faulty_abi_1_1 () {
+  FAULTY=$(rust_test_plugin faulty)
+  [ -f "$FAULTY" ] || skip "build tests/rust-plugins first"
+  timeout 60 nbdkit "$LOADER" rust="$FAULTY" --dump-plugin |
+    grep -q -x 'rust_abi_version=1.1' ||
+    skip "the faulty plugin is not built with an SDK of ABI 1.1"
+}
+
+@test "a panic in the Rust plugin's load stops nbdkit with status 1" {
+  faulty_abi_1_1
+  FAULTY_PANIC_IN_LOAD=1 run timeout 60 nbdkit -U - "$LOADER" \
+      rust="$FAULTY" --run 'echo client ran'
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" != *"client ran"* ]]
+  [[ "$output" == *"faulty: injected panic"* ]]
+  [[ "$output" == *"error: $FAULTY: the plugin's load failed"* ]]
+}
+
+@test "a panic in the Rust plugin's dump_plugin makes --dump-plugin exit 1" {
+  faulty_abi_1_1
+  run timeout 60 nbdkit "$LOADER" rust="$FAULTY" panic=dump_plugin \
+      --dump-plugin
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"rust_plugin_name=faulty"* ]]
+  [[ "$output" == *"the plugin's dump_plugin failed"* ]]
+}
+
+# ---- The callbacks a plugin registers.
+
+@test "--dump-plugin lists the callbacks the plugin registers, in the header's order" {
+  trim_only=$(rust_test_plugin sub_trim_only)
+  minimal=$(rust_test_plugin sub_minimal)
+  [ -f "$trim_only" ] && [ -f "$minimal" ] || skip "build tests/rust-plugins first"
+  run timeout 60 nbdkit "$LOADER" rust="$trim_only" --dump-plugin
+  [ "$status" -eq 0 ]
+  [ "$(count '^rust_plugin_callbacks=')" -eq 1 ]
+  grep -q -x 'rust_plugin_callbacks=open,close,get_size,pread,pwrite,trim' <<< "$output"
+  run timeout 60 nbdkit "$LOADER" rust="$minimal" --dump-plugin
+  [ "$status" -eq 0 ]
+  grep -q -x 'rust_plugin_callbacks=open,close,get_size,pread' <<< "$output"
+  # load_checked and dump_plugin_checked count as load and dump_plugin.
+  run timeout 60 nbdkit "$LOADER" rust="$ABI_PLUGINS/abi-checked.so" \
+      --dump-plugin
+  [ "$status" -eq 0 ]
+  grep -q -x 'rust_plugin_callbacks=load,unload,config,config_complete,dump_plugin,thread_model,open,close,get_size,pread' <<< "$output"
+}
+
+@test "the callbacks the plugin registers are logged when it is loaded" {
+  trim_only=$(rust_test_plugin sub_trim_only)
+  [ -f "$trim_only" ] || skip "build tests/rust-plugins first"
+  run timeout 60 nbdkit -v -U - "$LOADER" rust="$trim_only" \
+      --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"debug: Rust plugin subset (build 1) registers callbacks: open,close,get_size,pread,pwrite,trim"$'\n'* ]]
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # The minimum Rust version: the SDK, the examples and the test plugins
 # build, and the SDK's tests pass, with Debian's own toolchain (the
 # cargo and rustc packages: Rust 1.63), as distributions build plugins.
@@ -41,4 +42,37 @@ setup () {
   echo "$output" | grep -E '^test result|FAILED|panicked' || true
   [ "$status" -eq 0 ]
   grep -q 'Doc-tests nbdkit' <<<"$output"
+}
+
+# The plugin of README.md and of rust-sdk/README.md, made as their
+# authors would make it, built first with the build's cargo (rustup's:
+# it writes Cargo.lock), then with the command the READMEs give for
+# Debian's toolchain, in the same directory: the lock file must be one
+# Debian's cargo reads (version 3: the README's rust-version = "1.63").
+@test "the READMEs' plugins build with a newer cargo, then with Debian's cargo and rustc" {
+  for readme in README.md rust-sdk/README.md; do
+    crate=$BATS_TEST_TMPDIR/${readme//\//-}
+    readme_plugin "$top/$readme" "$crate"
+    # rust-sdk/README.md's unit test too (the testing feature).
+    md_block "$top/$readme" rust '#[cfg(test)]' >> "$crate/src/lib.rs" || true
+    grep -qF 'RUSTC=/usr/bin/rustc /usr/bin/cargo build --release' "$top/$readme"
+    cd "$crate"
+    export CARGO_TARGET_DIR=$crate/target CARGO_NET_OFFLINE=true
+    run env PATH="$build_path" timeout 300 "$CARGO" build --release
+    echo "$output" | tail -5
+    [ "$status" -eq 0 ]
+    grep -m1 '^version' Cargo.lock
+    export CARGO_TARGET_DIR=$crate/target-debian
+    run env RUSTC=$debian_rustc timeout 300 "$debian_cargo" build --release
+    echo "$output" | tail -5
+    [ "$status" -eq 0 ]
+    grep -qx 'version = 3' Cargo.lock
+    grep -q '^  *Finished release' <<<"$output"
+    nm -D --defined-only target-debian/release/libmyplugin.so | grep -qw nbdkit_rust_plugin_v1
+    run env RUSTC=$debian_rustc timeout 300 "$debian_cargo" test --release
+    echo "$output" | grep -E '^test |^test result' || true
+    [ "$status" -eq 0 ]
+    unset CARGO_TARGET_DIR CARGO_NET_OFFLINE
+  done
+  grep -q 'test tests::reads_zeroes ... ok' <<<"$output"
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Packaging: what `cmake --install` installs (manual page, pkg-config
 # file), the Debian package `cpack -G DEB` builds, installed on this
 # machine and serving a plugin, and the `nbdkit` crate as `cargo
@@ -55,9 +56,10 @@ compile_abi_check () {
     grep -qF "$key" "$pod" || { echo "$key is not documented"; false; }
   done
   # The ABI version it states is the header's.
-  grep -qF "implements ABI 1.0" <<<"$output"
-  grep -q '^#define NBDKIT_RUST_ABI_MAJOR 1$' "$top/abi/nbdkit-rust-abi.h"
-  grep -q '^#define NBDKIT_RUST_ABI_MINOR 0$' "$top/abi/nbdkit-rust-abi.h"
+  major=$(sed -n 's/^#define NBDKIT_RUST_ABI_MAJOR \([0-9]*\)$/\1/p' "$top/abi/nbdkit-rust-abi.h")
+  minor=$(sed -n 's/^#define NBDKIT_RUST_ABI_MINOR \([0-9]*\)$/\1/p' "$top/abi/nbdkit-rust-abi.h")
+  [ "$major.$minor" = 1.1 ]
+  grep -qF "implements ABI $major.$minor" <<<"$output"
 }
 
 @test "C code builds against the ABI header with the build tree's nbdkit-rust.pc" {
@@ -149,9 +151,12 @@ teardown () {
   echo "Depends: $depends"
   [[ "$depends" == *"nbdkit (>= $(pkg-config --modversion nbdkit))"* ]]
   dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|' > "$BATS_TEST_TMPDIR/files"
+  filterdir=$(pkg-config --variable=filterdir nbdkit)
   for f in "$NBDKIT_PLUGINDIR/nbdkit-rust-plugin.so" \
+           "$filterdir/nbdkit-rust-filter.so" \
            /usr/include/nbdkit-rust-abi.h \
-           /usr/share/man/man3/nbdkit-rust-plugin.3; do
+           /usr/share/man/man3/nbdkit-rust-plugin.3 \
+           /usr/share/man/man3/nbdkit-rust-filter.3; do
     grep -qx "$f" "$BATS_TEST_TMPDIR/files" || { echo "$f is not packaged"; false; }
   done
   grep -qE '^/usr/lib/.*pkgconfig/nbdkit-rust\.pc$' "$BATS_TEST_TMPDIR/files"
@@ -176,9 +181,17 @@ teardown () {
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$output" = "1048576 packaged" ]
+  # And the packaged filter loader by --filter=rust.
+  run timeout 60 nbdkit -U - --filter=rust memory 1M \
+      rust-filter="$RUST_OUT/libfilter_passthrough.so" \
+      --run 'nbdsh -u "$uri" -c "h.pwrite(b\"filtered\", 4096); print(h.pread(8, 4096).decode())"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "filtered" ]
 
-  # man finds the packaged page; pkg-config the packaged .pc.
+  # man finds the packaged pages; pkg-config the packaged .pc.
   man -w -a nbdkit-rust-plugin | grep -qx /usr/share/man/man3/nbdkit-rust-plugin.3
+  man -w -a nbdkit-rust-filter | grep -qx /usr/share/man/man3/nbdkit-rust-filter.3
   PKG_CONFIG_LIBDIR=/usr/lib/pkgconfig:/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/pkgconfig \
     run compile_abi_check
   echo "$output"
@@ -203,10 +216,10 @@ teardown () {
   [ "$status" -eq 0 ]
   files=$(grep -v '^warning' <<<"$output")
   # Nothing but the sources, the header, the manifest and the docs.
-  extra=$(grep -vxE '\.cargo_vcs_info\.json|Cargo\.toml(\.orig)?|Cargo\.lock|README\.md|CHANGELOG\.md|LICENSE|abi/nbdkit-rust-abi\.h|(src|tests)/[a-z_/]+\.rs' <<<"$files" || true)
+  extra=$(grep -vxE '\.cargo_vcs_info\.json|Cargo\.toml(\.orig)?|Cargo\.lock|README\.md|CHANGELOG\.md|LICENSE|abi/nbdkit-rust-abi\.h|abi/nbdkit-defaults\.tsv|(src|tests)/[a-z_/]+\.rs' <<<"$files" || true)
   [ -z "$extra" ]
   # And all of those: every source file too.
-  for f in README.md CHANGELOG.md LICENSE abi/nbdkit-rust-abi.h \
+  for f in README.md CHANGELOG.md LICENSE abi/nbdkit-rust-abi.h abi/nbdkit-defaults.tsv \
            $(cd rust-sdk && find src tests -name '*.rs'); do
     grep -qx "$f" <<<"$files" || { echo "$f is missing"; false; }
   done
@@ -223,6 +236,9 @@ teardown () {
   # The header is a file of its own there, not a link into the repository.
   [ -f abi/nbdkit-rust-abi.h ] && [ ! -L abi/nbdkit-rust-abi.h ]
   cmp abi/nbdkit-rust-abi.h "$top/abi/nbdkit-rust-abi.h"
+  # So is the licence, the repository's (rust-sdk/LICENSE links to it).
+  [ -f LICENSE ] && [ ! -L LICENSE ]
+  cmp LICENSE "$top/LICENSE"
   run env PATH="$build_path" CARGO_TARGET_DIR="$BATS_TEST_TMPDIR/target" \
       timeout 600 "$CARGO" test --offline --features testing
   echo "$output" | tail -30

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Panics in a Rust plugin: the SDK catches every one before it reaches
 # C, turns it into an nbdkit error carrying the panic message, and the
 # client sees what it would see for an error in that callback (EIO for

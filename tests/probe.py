@@ -1,12 +1,15 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # What a client sees of an NBD server, as deterministic text.
 #
-#   /usr/bin/python3 probe.py URI
+#   /usr/bin/python3 probe.py [--more] URI
 #
 # Prints one line per fact: what the server advertises, what it lists
 # and describes, then the outcome and effect of each kind of request.
 # Serving the same plugin twice (a C plugin directly, its Rust twin
-# through the loader) must print the same text.
+# through the loader) must print the same text.  --more adds requests
+# off block boundaries, block status with REQ_ONE, and what a second
+# connection reads (filters.bats).
 #
 # libnbd stays in its default strict mode: a request the server did
 # not advertise is not sent ("refused by client"), because nbdkit 1.32
@@ -19,7 +22,8 @@ import sys
 
 import nbd
 
-uri = sys.argv[1]
+more = "--more" in sys.argv[1:-1]
+uri = sys.argv[-1]
 
 
 def error_name(e):
@@ -179,5 +183,61 @@ else:
     except nbd.Error as e:
         outcome = error_name(e)
     print("block_status: %s; extents %s" % (outcome, " ".join(extents)))
+
+if more:
+    # Requests that start and end inside blocks (multiples of 8 bytes,
+    # so that the usual minimum block sizes allow them), and reads of
+    # odd ranges.
+    def digest_of(count, offset):
+        try:
+            return hashlib.sha256(h.pread(count, offset)).hexdigest()[:16]
+        except nbd.Error as e:
+            return "read %s" % error_name(e)
+
+    request("pwrite unaligned", read_only,
+            lambda: h.pwrite(b"\x3c" * 3000, 70008))
+    request("pwrite unaligned+fua", read_only or not can["fua"],
+            lambda: h.pwrite(b"\xc3" * 200008, 100000, nbd.CMD_FLAG_FUA))
+    request("trim unaligned", read_only or not can["trim"],
+            lambda: h.trim(200000, 300008), (200000, 300008))
+    request("zero unaligned", read_only or not can["zero"],
+            lambda: h.zero(70000, 140008), (70000, 140008))
+    request("cache unaligned", not can["cache"],
+            lambda: h.cache(5000, 70008))
+    for count, offset in [(8, 0), (5000, 69000), (131080, 65528),
+                          (size - 8 if size > 8 else size, 8 if size > 8 else 0)]:
+        if count > 0 and offset + count <= size:
+            print("pread %d@%d: %s" % (count, offset,
+                                       digest_of(count, offset)))
+    if can["base:allocation"]:
+        for offset in [0, 70008, 262144, 300008]:
+            if offset >= size:
+                continue
+            got = []
+
+            def one(metacontext, offset, entries, err):
+                for i in range(0, len(entries), 2):
+                    got.append("%d:%s" % (entries[i],
+                                          STATES.get(entries[i + 1],
+                                                     entries[i + 1])))
+                return 0
+
+            outcome = attempt(lambda: h.block_status(size - offset, offset,
+                                                     one,
+                                                     nbd.CMD_FLAG_REQ_ONE))
+            print("block_status req_one @%d: %s; extents %s" %
+                  (offset, outcome, " ".join(got)))
+    # A second connection sees the same disk (all the filters here
+    # share their state between connections, or keep none).
+    h2 = nbd.NBD()
+    h2.connect_uri(uri)
+    try:
+        digest = hashlib.sha256()
+        for offset in range(0, size, chunk):
+            digest.update(h2.pread(min(chunk, size - offset), offset))
+        print("second connection: disk %s" % digest.hexdigest()[:16])
+    except nbd.Error as e:
+        print("second connection: read %s" % error_name(e))
+    h2.shutdown()
 
 h.shutdown()

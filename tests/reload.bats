@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # rust-reload=true: a new build of the plugin for new connections, while
 # connections already open keep the build they started with.
 #
@@ -7,9 +8,12 @@
 # reload_b, 2 MiB that reads 'B'.  Each test serves a copy of reload_a
 # at $PLUGIN and rolls out another file there the way build tools do:
 # cargo renames a new file over the old one (roll_out), a linker or cp
-# writes the file in place.  nbdkit runs with -v, and the tests read
-# the loader's debug lines ("rust-reload: ...", with build numbers) and
-# the plugin's ("reload A: config_complete") in its log.
+# writes the file in place.  The loader takes a file once it has not
+# changed for 200 ms (settle), so a test that rolls out a file waits
+# that long before it expects the new build.  nbdkit runs with -v, and
+# the tests read the loader's debug lines ("rust-reload: ...", with
+# build numbers) and the plugin's ("reload A: config_complete") in its
+# log.
 
 load helpers
 
@@ -49,10 +53,17 @@ import glob, shutil
 
 A, B, PLUGIN = os.environ["RELOAD_A"], os.environ["RELOAD_B"], os.environ["PLUGIN"]
 
+def settle():
+    """Waits until the last change to PLUGIN is older than the 200 ms
+    the loader waits for before it takes a new file."""
+    time.sleep(0.3)
+
 def roll_out(src):
-    """Puts SRC at PLUGIN as cargo does: a new file renamed over it."""
+    """Puts SRC at PLUGIN as cargo does: a new file renamed over it;
+    then settle()."""
     shutil.copyfile(src, PLUGIN + ".new")
     os.rename(PLUGIN + ".new", PLUGIN)
+    settle()
 
 def build_of(c):
     """The build serving connection C, "A" or "B", told by its size and
@@ -73,6 +84,15 @@ def copies():
     """The private copies of the builds now on disk."""
     return sorted(os.path.basename(f) for f in
                   glob.glob(os.environ["RELOAD_TMPDIR"] + "/nbdkit-rust-reload-*/*"))
+
+def copies_mapped():
+    """The private copies nbdkit (-P $PIDFILE) has mapped, as
+    /proc/PID/maps names them."""
+    with open(os.environ["PIDFILE"]) as f:
+        pid = f.read().strip()
+    with open("/proc/%s/maps" % pid) as f:
+        return sorted(set(line.split("nbdkit-rust-reload-", 1)[1].split("/", 1)[1].strip()
+                          for line in f if "nbdkit-rust-reload-" in line))
 '
 reload_script () {
   nbdsh_script <<< "$reload_prelude
@@ -152,27 +172,30 @@ EOF
   logged "loaded Rust plugin reload \(build 2\) from $PLUGIN, private copy "
   logged "rust-reload: build 2 serves new connections from now on"
   logged "rust-reload: build 1 retires when its 1 open connection\(s\) close"
-  logged "rust-reload: retired build 1 \(cleanup, unload, dlclose, private copy removed\)"
+  logged "rust-reload: retired build 1 \(cleanup, unload, dlclose\)"
   # Build A was shut down as nbdkit shuts a plugin down, in order.
   [ "$(grep -oE 'reload A: (cleanup|unload)$' "$(nbdkit_log)" | tr '\n' ' ')" = \
     "reload A: cleanup reload A: unload " ]
   [ "$(logged_count 'loaded Rust plugin')" -eq 2 ]
 }
 
-@test "each build runs from a private copy, removed when the build retires" {
+@test "each build runs from a private copy, removed as soon as it is mapped" {
+  export PIDFILE=$BATS_TEST_TMPDIR/nbdkit.pid
   reload_script <<'EOF'
-assert copies() == ["1-libplugin.so"], copies()
+# Mapped, but no longer on disk, nor its directory.
+assert copies_mapped() == ["1-libplugin.so (deleted)"], copies_mapped()
+assert copies() == [], copies()
 roll_out(B)
 assert served() == "B"
 assert wait_logged(r"rust-reload: retired build 1 ")
-assert copies() == ["2-libplugin.so"], copies()
+assert copies_mapped() == ["2-libplugin.so (deleted)"], copies_mapped()
+assert copies() == [], copies()
 print("ok")
 EOF
-  run serve rust-reload=true rust="$PLUGIN" --run "$nbdsh_run"
+  run serve -P "$PIDFILE" rust-reload=true rust="$PLUGIN" --run "$nbdsh_run"
   cat "$(nbdkit_log)"
   [ "$status" -eq 0 ]
   [ "$output" = ok ]
-  # And nbdkit removed the directory when it exited.
   [ -z "$(copy_dirs)" ]
 }
 
@@ -203,6 +226,7 @@ EOF
 assert served() == "A"
 os.symlink("b.so", PLUGIN + ".new")
 os.rename(PLUGIN + ".new", PLUGIN)
+settle()
 assert served() == "B"
 print("ok")
 EOF
@@ -213,14 +237,15 @@ EOF
 }
 
 @test "rust-reload after rust= also runs the first build from a private copy" {
-  # The bare form, then rust-reload: the first build was loaded from
-  # PLUGIN itself, and is loaded again from a copy before serving.  Then
-  # writing PLUGIN in place cannot disturb the running build.
+  # The bare form, then rust-reload: the plugin is loaded once every
+  # key is known, so from a copy.  Then writing PLUGIN in place cannot
+  # disturb the running build.
   reload_script <<'EOF'
 old = connect()
 assert build_of(old) == "A"
 with open(PLUGIN, "wb") as f:
     f.write(open(B, "rb").read()[:100000])
+settle()
 assert served() == "A"
 assert build_of(old) == "A"
 old.shutdown()
@@ -230,7 +255,8 @@ EOF
   cat "$(nbdkit_log)"
   [ "$status" -eq 0 ]
   [ "$output" = ok ]
-  logged "rust-reload: build 2 replaces build 1, which mapped $PLUGIN itself"
+  logged "loaded Rust plugin reload \(build 1\) from $PLUGIN, private copy "
+  [ "$(logged_count 'loaded Rust plugin')" -eq 1 ]
   logged "error: rust-reload: $PLUGIN: not a complete library yet \(100000 bytes"
 }
 
@@ -246,10 +272,12 @@ with open(PLUGIN, "r+b") as f:
     f.truncate(0)
     f.write(data[:half])
     f.flush()
+    settle()
     assert served() == "A"
     # The same incomplete file is not tried again.
     assert served() == "A"
     f.write(data[half:])
+settle()
 assert served() == "B"
 assert build_of(old) == "A"
 old.shutdown()
@@ -276,6 +304,7 @@ assert served() == "A"
 with open(PLUGIN + ".new", "w") as f:
     f.write("not a library\n")
 os.rename(PLUGIN + ".new", PLUGIN)
+settle()
 assert served() == "A"
 roll_out(B)
 assert served() == "B"
@@ -294,8 +323,9 @@ EOF
   reload_script <<'EOF'
 roll_out(B)
 assert served() == "A"
-# The failed build's private copy is gone.
-assert copies() == ["1-libplugin.so"], copies()
+# The failed build's private copy is gone (as is build 1's, once
+# mapped).
+assert copies() == [], copies()
 print("ok")
 EOF
   for callback in config_complete get_ready after_fork; do
@@ -333,6 +363,75 @@ EOF
   logged "error: $PLUGIN: the Rust plugin abigood takes no parameters, but was given note"
   logged "error: rust-reload: $PLUGIN: build 2 refused the keys the server was started with"
   logged "build 1 stays in service"
+}
+
+@test "a new build whose load fails is refused, and the old one keeps serving" {
+  if [ ! -f "$ABI_PLUGINS/abi-load-fails.so" ]; then
+    skip "build tests/abi-plugins first"
+  fi
+  export LOAD_FAILS=$ABI_PLUGINS/abi-load-fails.so
+  reload_script <<'EOF'
+roll_out(os.environ["LOAD_FAILS"])
+assert served() == "A"
+assert served() == "A"
+roll_out(B)
+assert served() == "B"
+print("ok")
+EOF
+  run serve rust-reload=true rust="$PLUGIN" --run "$nbdsh_run"
+  cat "$(nbdkit_log)"
+  [ "$status" -eq 0 ]
+  [ "$output" = ok ]
+  logged "error: abigood: load fails \(as designed\)"
+  logged "error: $PLUGIN: the plugin's load failed \(build 2\)"
+  # Refused once, not again at the next connection.
+  [ "$(logged_count 'build 1 stays in service')" -eq 1 ]
+  logged "rust-reload: build 3 serves new connections"
+}
+
+@test "a new Rust build whose load panics is refused, and the old one keeps serving" {
+  FAULTY=$(rust_test_plugin faulty)
+  [ -f "$FAULTY" ] || skip "build tests/rust-plugins first"
+  timeout 60 nbdkit "$LOADER" rust="$FAULTY" --dump-plugin |
+    grep -q -x 'rust_abi_version=1.1' ||
+    skip "the faulty plugin is not built with an SDK of ABI 1.1"
+  export FAULTY
+  reload_script <<'EOF'
+roll_out(os.environ["FAULTY"])
+assert served() == "A"
+print("ok")
+EOF
+  # Build A has no load fault; faulty's load panics when this is set.
+  # No backtrace: std caches what it reads to print one in the
+  # plugin's statics, which the refused build's dlclose() orphans (the
+  # checkers' runs would report them lost).
+  FAULTY_PANIC_IN_LOAD=1 RUST_BACKTRACE=0 run serve rust-reload=true \
+      rust="$PLUGIN" --run "$nbdsh_run"
+  cat "$(nbdkit_log)"
+  [ "$status" -eq 0 ]
+  [ "$output" = ok ]
+  logged "faulty: injected panic"
+  logged "error: $PLUGIN: the plugin's load failed \(build 2\)"
+  logged "build 1 stays in service"
+}
+
+@test "the first build is loaded and configured once, wherever rust-reload= is" {
+  reload_script <<'EOF'
+assert served() == "A"
+print("ok")
+EOF
+  for order in "rust-reload=true rust=$PLUGIN" "rust=$PLUGIN rust-reload=true" \
+               "$PLUGIN rust-reload=true"; do
+    # shellcheck disable=SC2086
+    run serve note=first $order note=second --run "$nbdsh_run"
+    cat "$(nbdkit_log)"
+    [ "$status" -eq 0 ]
+    [ "$output" = ok ]
+    [ "$(logged_count 'loaded Rust plugin')" -eq 1 ]
+    [ "$(logged_count 'reload A: load$')" -eq 1 ]
+    [ "$(logged_count 'reload A: config note=first$')" -eq 1 ]
+    [ "$(logged_count 'reload A: config note=second$')" -eq 1 ]
+  done
 }
 
 @test "a new build that asks for a stricter thread model is refused" {
@@ -502,14 +601,16 @@ assert s["connections"] >= 20 and s["builds"] in ("AB", "BA"), s
   [ "$(logged_count 'rust-reload: retired build [0-9]+ ')" -eq 20 ]
 
   # Nothing left behind: as many file descriptors as before, only the
-  # current build's copy mapped, and (allowing for malloc arenas and
-  # glibc's cache of thread stacks) no more mappings.
+  # current build's copy mapped (removed from disk once mapped: the
+  # kernel names it "... (deleted)", "__deleted_" once tr has been
+  # through it), and (allowing for malloc arenas and glibc's cache of
+  # thread stacks) no more mappings.
   source "$OUT.before"
   fds_before=$fds maps_before=$maps copy_maps_before=$copy_maps
   source "$OUT.after"
   [ "$fds" -eq "$fds_before" ]
   [ "$copy_maps" -eq "$copy_maps_before" ]
-  [[ "$copies_mapped" =~ ^nbdkit-rust-reload-[^/]+/21-libplugin\.so,$ ]]
+  [[ "$copies_mapped" =~ ^nbdkit-rust-reload-[^/]+/21-libplugin\.so__deleted_,$ ]]
   # (Not under ASan or valgrind, whose allocators map memory of their
   # own as they go: tests/checkers/nbdkit.)
   if [ -z "${NBDKIT_CHECKER:-}" ]; then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Stress: for each of nbdkit's four thread models, 16 connections at
 # once run a mixed load (reads, writes, some with FUA, trims, zeroes,
 # flushes; 8 requests in flight each) on the ramdisk example for

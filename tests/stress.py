@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Stress client for tests/stress.bats.
 
     stress.py URI MODE CONNECTIONS SECONDS

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: BSD-2-Clause
 # Thread models: the model a Rust plugin's thread_model callback picks
 # is the one nbdkit uses, and requests overlap exactly as it allows.
 #
@@ -210,4 +211,131 @@ EOF
   [ "$status" -eq 1 ]
   [ "$output" = "" ]
   logged 'unknown thread_model sideways'
+}
+
+# --- Thread safety: the plugin type's Sync decides the loosest model ---
+#
+# unsync (tests/rust-plugins/src/thread_safety.rs) serves connections
+# whose value holds a RefCell, borrowed for the whole read (a second
+# read at once would panic), and does not list thread_model;
+# unsync_listed lists it (answering thread_model=, default parallel);
+# foreign_handle is a Sync plugin type whose open returns that RefCell
+# value.  They log at cleanup, as threads does:
+#   unsync: connection N max concurrent preads M
+#   unsync: global max concurrent preads M
+
+UNSYNC=$(rust_test_plugin unsync)
+UNSYNC_LISTED=$(rust_test_plugin unsync_listed)
+FOREIGN_HANDLE=$(rust_test_plugin foreign_handle)
+
+unsync_connection_max () {
+  grep -oE "unsync: connection $1 max concurrent preads [0-9]+" \
+      "$(nbdkit_log)" | grep -oE '[0-9]+$'
+}
+unsync_global_max () {
+  grep -oE 'unsync: global max concurrent preads [0-9]+' \
+      "$(nbdkit_log)" | grep -oE '[0-9]+$'
+}
+
+# Two connections, 32 reads in flight on each, every byte checked.
+unsync_client () {
+  nbdsh_script <<'EOF2'
+h1 = connect()
+h2 = connect()
+bufs = []
+for i in range(32):
+    for x in (h1, h2):
+        b = nbd.Buffer(512)
+        bufs.append((x, x.aio_pread(b, i * 512), b, i))
+drain(h1, h2)
+ok = 0
+for x, c, b, i in bufs:
+    x.aio_command_completed(c)
+    ok += b.to_bytearray() == bytes([i]) * 512
+print(ok)
+EOF2
+}
+
+# dump_thread_models PLUGIN.so [ARGS]: the thread model lines of
+# --dump-plugin, the SDK's and nbdkit's.
+dump_thread_models () {
+  local server
+  rust_server "$1" || return 1
+  shift
+  local out
+  out=$(timeout 60 nbdkit --dump-plugin "${server[@]}" "$@") || return 1
+  grep -E '^rust_plugin_thread_model=' <<<"$out"
+  grep -E '^thread_model=' <<<"$out"
+}
+
+@test "a plugin type that is not Sync is served with serialize_requests" {
+  run dump_thread_models "$UNSYNC"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = rust_plugin_thread_model=serialize_requests ]
+  [ "${lines[1]}" = thread_model=serialize_requests ]
+  run serve_logged "$UNSYNC" -v --run true
+  [ "$status" -eq 0 ]
+  logged 'using thread model: serialize_requests$'
+}
+
+@test "not Sync: concurrent clients are served, one request at a time per connection" {
+  unsync_client
+  run serve_logged "$UNSYNC" -v --run "$nbdsh_run"
+  [ "$status" -eq 0 ]
+  [ "$output" = 64 ]
+  [ "$(unsync_connection_max 1)" -eq 1 ]
+  [ "$(unsync_connection_max 2)" -eq 1 ]
+  # The two connections still overlap.
+  [ "$(unsync_global_max)" -gt 1 ]
+  ! logged 'panic|already borrowed'
+}
+
+@test "not Sync, thread_model listed: an answer of parallel is clamped, with a debug message" {
+  run dump_thread_models "$UNSYNC_LISTED" thread_model=parallel
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = rust_plugin_thread_model=serialize_requests ]
+  [ "${lines[1]}" = thread_model=serialize_requests ]
+  unsync_client
+  run serve_logged "$UNSYNC_LISTED" -v thread_model=parallel --run "$nbdsh_run"
+  [ "$status" -eq 0 ]
+  [ "$output" = 64 ]
+  logged 'using thread model: serialize_requests$'
+  logged 'debug: thread_model: the plugin answered parallel, but [a-z_:]*UnsyncDisk is not Sync: nbdkit-rust serves it with serialize_requests'
+  [ "$(unsync_connection_max 1)" -eq 1 ]
+}
+
+@test "not Sync, thread_model listed: a stricter answer stands, with no message" {
+  run serve_logged "$UNSYNC_LISTED" -v thread_model=serialize_all_requests \
+      --run true
+  [ "$status" -eq 0 ]
+  logged 'using thread model: serialize_all_requests$'
+  ! logged 'is not Sync'
+}
+
+@test "a Sync plugin type stays parallel" {
+  run dump_thread_models "$THREADS_DEFAULT"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = rust_plugin_thread_model=parallel ]
+  [ "${lines[1]}" = thread_model=parallel ]
+}
+
+@test "parallel: open returning another type than the plugin's is refused, naming both" {
+  nbdsh_script <<'EOF2'
+print(attempt(lambda: connect()))
+EOF2
+  run serve_logged "$FOREIGN_HANDLE" -v --run "$nbdsh_run"
+  [ "$status" -eq 0 ]
+  [ "$output" != ok ]
+  logged 'using thread model: parallel$'
+  logged 'error: open returned a [a-z_:]*UnsyncDisk, not the plugin.s type [a-z_:]*FrontDisk: in the parallel thread model'
+  logged 'return a [a-z_:]*FrontDisk from open, or implement thread_model returning ThreadModel::SerializeRequests'
+}
+
+@test "serialize_requests chosen: open may return another type" {
+  unsync_client
+  run serve_logged "$FOREIGN_HANDLE" -v thread_model=serialize_requests \
+      --run "$nbdsh_run"
+  [ "$status" -eq 0 ]
+  [ "$output" = 64 ]
+  ! logged 'error:'
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust tests: broken plugins the loader must refuse.
  *
  * Each is a valid descriptor with exactly one defect, chosen by one
@@ -8,6 +9,8 @@
  *   NAME_NULL         no name
  *   NAME_EMPTY        name ""
  *   NAME_INVALID      name with a character outside [A-Za-z0-9_]
+ *   NAME_UNDERSCORE   name starting with '_' (nbdkit wants a letter
+ *                     or digit first)
  *   OPEN_NULL         no open
  *   GET_SIZE_NULL     no get_size
  *   PREAD_NULL        no pread
@@ -48,10 +51,11 @@ bad_pread (void *handle, void *buf, uint32_t count, uint64_t offset,
 static struct nbdkit_rust_plugin descriptor = {
 #ifdef MAJOR_2
   .abi_major = 2,
+  .abi_minor = 0,
 #else
   .abi_major = NBDKIT_RUST_ABI_MAJOR,
-#endif
   .abi_minor = NBDKIT_RUST_ABI_MINOR,
+#endif
 #ifdef SMALL_STRUCT
   .struct_size = NBDKIT_RUST_PLUGIN_V1_MIN_SIZE - 8,
 #else
@@ -63,6 +67,8 @@ static struct nbdkit_rust_plugin descriptor = {
   .name = "",
 #elif defined NAME_INVALID
   .name = "bad-name",
+#elif defined NAME_UNDERSCORE
+  .name = "_abibad",
 #else
   .name = "abibad",
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust tests: a minimal, valid plugin written in C against the
  * ABI header.  It stands in for a Rust plugin only to test the loader's
  * loading, configuration and --dump-plugin handling; nbdkit is real.
@@ -11,6 +12,15 @@
  *   NO_CONFIG     no config callback at all
  *   NEWER         a descriptor from a newer ABI minor version, with
  *                 extra (poisoned) callbacks the loader must not use
+ *   CHECKED       ABI 1.1's load_checked and dump_plugin_checked too
+ *                 (with their ABI 1.0 twins, as the header asks), and
+ *   LOAD_FAILS    load_checked fails
+ *   DUMP_FAILS    dump_plugin_checked fails, after printing its fields
+ *
+ * Each config call is logged ("abigood: config KEY=VALUE"), and
+ * password=VALUE is read with host->read_password (password=- reads
+ * it from stdin), so that a test sees how often the plugin was
+ * configured.
  *
  * ABI_TEST_MAX_THREAD_MODEL (environment, 0..3) sets max_thread_model;
  * the thread_model=N key sets what the thread_model callback answers.
@@ -39,6 +49,20 @@ good_load (void)
   host->debug ("abigood: load called");
 }
 
+#ifdef CHECKED
+static int
+good_load_checked (void)
+{
+  host->debug ("abigood: load_checked called");
+#ifdef LOAD_FAILS
+  host->error ("abigood: load fails (as designed)");
+  return -1;
+#else
+  return 0;
+#endif
+}
+#endif
+
 static void
 good_unload (void)
 {
@@ -50,6 +74,18 @@ good_unload (void)
 }
 
 #ifndef NO_CONFIG
+static void
+log_config (const char *kv)
+{
+  char *msg = malloc (strlen (kv) + sizeof "abigood: config ");
+
+  if (msg) {
+    sprintf (msg, "abigood: config %s", kv);
+    host->debug (msg);
+    free (msg);
+  }
+}
+
 static int
 good_config (const char *key, const char *value)
 {
@@ -66,6 +102,17 @@ good_config (const char *key, const char *value)
   }
   sprintf (kv, "%s=%s", key, value);
   keys[nr_keys++] = kv;
+  log_config (kv);
+
+  if (strcmp (key, "password") == 0) {
+    char *password;
+
+    if (host->read_password (value, &password) == -1)
+      return -1;
+    host->debug ("abigood: read a password");
+    host->free (password);
+    return 0;
+  }
 
   if (strcmp (key, "size") == 0) {
     size = host->parse_size (value);
@@ -104,6 +151,21 @@ good_dump_plugin (void)
   printf ("abigood_nbdkit_version=%s\n", host->nbdkit_version);
   fflush (stdout);
 }
+
+#ifdef CHECKED
+static int
+good_dump_plugin_checked (void)
+{
+  printf ("abigood_dump=checked\n");
+  good_dump_plugin ();
+#ifdef DUMP_FAILS
+  host->error ("abigood: dump_plugin fails (as designed)");
+  return -1;
+#else
+  return 0;
+#endif
+}
+#endif
 
 static int
 good_thread_model (void)
@@ -185,6 +247,10 @@ static struct newer_plugin descriptor = {
     .close = good_close,
     .get_size = good_get_size,
     .pread = good_pread,
+#ifdef CHECKED
+    .load_checked = good_load_checked,
+    .dump_plugin_checked = good_dump_plugin_checked,
+#endif
   },
   .future = {
     (void (*) (void)) 8, (void (*) (void)) 8,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust tests: the reference C plugin for defaults.bats.
  *
  * A 1 MiB RAM disk in which every optional callback is compiled in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust: a library tests/checkers/nbdkit preloads into nbdkit,
  * after the ASan runtime or under valgrind.  It does three things.
  *

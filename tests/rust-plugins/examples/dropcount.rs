@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! dropcount: a 1 MiB disk of zeroes that numbers its connections.
 //!
 //! open logs "dropcount: open N" and the connection's Drop logs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! faulty: a small RAM disk whose callbacks fail or panic on demand.
 //!
 //! Every callback first asks the fault list (behaviour::Faults) whether

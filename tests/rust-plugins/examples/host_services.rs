@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! host_services: a 1 MiB disk of zeroes whose configuration calls
 //! nbdkit's services, for direct.bats to compare the two ways of loading.
 //!

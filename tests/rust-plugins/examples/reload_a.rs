@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! reload_a: build "A" of the reload test disk (src/reload.rs): 1 MiB
 //! that reads as 'A' until written.
 

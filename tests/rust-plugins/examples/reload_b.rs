@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! reload_b: build "B" of the reload test disk (src/reload.rs): 2 MiB
 //! that reads as 'B' until written.
 

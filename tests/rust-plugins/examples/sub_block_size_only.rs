@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "block_size_only": block_size.
 //!
 //! The twin of tests/c-plugins c-block_size_only.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "cache_only": cache, without can_cache.
 //!
 //! The twin of tests/c-plugins c-cache_only.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "can_flush_false": pwrite and flush, with can_flush saying no.
 //!
 //! The twin of tests/c-plugins c-can_flush_false.so; see

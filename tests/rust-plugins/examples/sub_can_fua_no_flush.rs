@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "can_fua_no_flush": pwrite, and can_fua saying emulate without flush.
 //!
 //! The twin of tests/c-plugins c-can_fua_no_flush.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "can_write_false": pwrite, with can_write saying no.
 //!
 //! The twin of tests/c-plugins c-can_write_false.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "can_zero_false": pwrite and zero, with can_zero saying no.
 //!
 //! The twin of tests/c-plugins c-can_zero_false.so; see

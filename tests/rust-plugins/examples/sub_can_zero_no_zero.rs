@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "can_zero_no_zero": pwrite, and can_zero saying yes without zero.
 //!
 //! The twin of tests/c-plugins c-can_zero_no_zero.so; see

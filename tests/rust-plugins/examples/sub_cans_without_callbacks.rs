@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "cans_without_callbacks": can_write, can_flush, can_trim, can_zero,
 //! can_extents and can_cache (native) say yes, but pwrite, flush, trim,
 //! zero, extents and cache are missing.

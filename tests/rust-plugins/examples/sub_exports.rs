@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "exports": list_exports, default_export and export_description.
 //!
 //! The twin of tests/c-plugins c-exports.so; see

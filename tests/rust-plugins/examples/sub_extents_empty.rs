@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "extents_empty": extents reporting no extent at all.
 //!
 //! The twin of tests/c-plugins c-extents_empty.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "extents_only": extents, without can_extents.
 //!
 //! The twin of tests/c-plugins c-extents_only.so; see

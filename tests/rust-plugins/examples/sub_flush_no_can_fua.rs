@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "flush_no_can_fua": pwrite and flush, without can_fua (FUA emulated).
 //!
 //! The twin of tests/c-plugins c-flush_no_can_fua.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "full": every optional callback.
 //!
 //! The twin of tests/c-plugins c-full.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "minimal": only the four required callbacks.
 //!
 //! The twin of tests/c-plugins c-minimal.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "rotational_multiconn": is_rotational and can_multi_conn.
 //!
 //! The twin of tests/c-plugins c-rotational_multiconn.so; see

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "trim_only": pwrite and trim, without can_trim.
 //!
 //! The twin of tests/c-plugins c-trim_only.so; see

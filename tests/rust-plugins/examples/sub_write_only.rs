@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "write_only": pwrite and nothing else.
 //!
 //! The twin of tests/c-plugins c-write_only.so; see

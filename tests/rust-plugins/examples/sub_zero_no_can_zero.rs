@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Conformance subset "zero_no_can_zero": pwrite and zero, without can_zero or can_fast_zero.
 //!
 //! The twin of tests/c-plugins c-zero_no_can_zero.so; see

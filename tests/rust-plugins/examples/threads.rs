@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! threads: a disk of zeroes whose preads take 20 ms and are counted,
 //! to see which requests nbdkit lets overlap in each thread model.
 //!

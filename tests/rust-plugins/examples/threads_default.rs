@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! threads_default: the threads plugin without a thread_model
 //! callback, to see which thread model the SDK chooses by default.
 //! A thread_model= key is accepted but has no effect.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Shared code for the behaviour plugins (errors.bats, panics.bats,
 //! threads.bats, drop.bats): fault injection for `faulty`, and the
 //! concurrency gauges and RAM-less disk of `threads`.
@@ -35,6 +36,49 @@ pub const CALLBACKS: &[&str] = &[
     "can_fua",
     "can_multi_conn",
     "can_extents",
+    "can_cache",
+    "pread",
+    "pwrite",
+    "flush",
+    "trim",
+    "zero",
+    "extents",
+    "cache",
+];
+
+/// Every callback a fault of the `faulty_filter` test filter can be
+/// attached to: every callback of a Rust filter (struct
+/// nbdkit_rust_filter), by its nbdkit name, "close" meaning the
+/// per-connection value's Drop.  load runs before any key reaches the
+/// filter: its faults come from the environment (see faulty_filter.rs).
+pub const FILTER_CALLBACKS: &[&str] = &[
+    "load",
+    "unload",
+    "config",
+    "config_complete",
+    "thread_model",
+    "get_ready",
+    "after_fork",
+    "cleanup",
+    "preconnect",
+    "list_exports",
+    "default_export",
+    "open",
+    "close",
+    "prepare",
+    "finalize",
+    "get_size",
+    "export_description",
+    "block_size",
+    "can_write",
+    "can_flush",
+    "is_rotational",
+    "can_trim",
+    "can_zero",
+    "can_fast_zero",
+    "can_extents",
+    "can_fua",
+    "can_multi_conn",
     "can_cache",
     "pread",
     "pwrite",
@@ -146,12 +190,32 @@ impl Fault {
 /// more key here.
 pub struct Faults {
     list: Mutex<Vec<Fault>>,
+    /// Who injects: the prefix of the messages ("faulty").
+    who: &'static str,
+    /// The callbacks a fault may name.
+    callbacks: &'static [&'static str],
+    /// The payload of a panic without message= (a &'static str).
+    panic_text: &'static str,
 }
 
 impl Faults {
+    /// The faults of the `faulty` plugin: its callbacks (CALLBACKS).
     pub const fn new() -> Faults {
+        Faults::with_callbacks("faulty", CALLBACKS, "faulty: injected panic")
+    }
+
+    /// Faults of another injector WHO over CALLBACKS, whose panics
+    /// without message= have the payload PANIC_TEXT.
+    pub const fn with_callbacks(
+        who: &'static str,
+        callbacks: &'static [&'static str],
+        panic_text: &'static str,
+    ) -> Faults {
         Faults {
             list: Mutex::new(Vec::new()),
+            who,
+            callbacks,
+            panic_text,
         }
     }
 
@@ -161,10 +225,10 @@ impl Faults {
         let mut list = self.lock();
         match key {
             "fail" | "panic" => {
-                if !CALLBACKS.contains(&value) {
+                if !self.callbacks.contains(&value) {
                     return Err(Error::new(
                         errno::EINVAL,
-                        format!("faulty: {key}={value}: unknown callback"),
+                        format!("{}: {key}={value}: unknown callback", self.who),
                     ));
                 }
                 let action = if key == "fail" {
@@ -181,7 +245,7 @@ impl Faults {
                     None => {
                         return Err(Error::new(
                             errno::EINVAL,
-                            format!("faulty: {key}= must follow fail= or panic="),
+                            format!("{}: {key}= must follow fail= or panic=", self.who),
                         ))
                     }
                 };
@@ -190,14 +254,14 @@ impl Faults {
                         if fault.action == Action::Panic {
                             return Err(Error::new(
                                 errno::EINVAL,
-                                "faulty: errno= does not apply to panic=",
+                                format!("{}: errno= does not apply to panic=", self.who),
                             ));
                         }
                         fault.action = Action::Fail(parse_errno(value)?);
                     }
                     "message" => fault.message = Some(value.to_string()),
-                    "after" => fault.after = parse_count(key, value)?,
-                    _ => fault.times = Some(parse_count(key, value)?),
+                    "after" => fault.after = parse_count(self.who, key, value)?,
+                    _ => fault.times = Some(parse_count(self.who, key, value)?),
                 }
                 Ok(true)
             }
@@ -228,11 +292,11 @@ impl Faults {
             // operator needs to know which one failed.
             Some((Action::Fail(errno), message)) => Err(Error::new(
                 errno,
-                message.unwrap_or_else(|| format!("faulty: injected failure in {callback}")),
+                message.unwrap_or_else(|| format!("{}: injected failure in {callback}", self.who)),
             )),
             // Without message= the payload is a &'static str, with it
             // a String: the SDK must report both.
-            Some((Action::Panic, None)) => panic!("faulty: injected panic"),
+            Some((Action::Panic, None)) => std::panic::panic_any(self.panic_text),
             Some((Action::Panic, Some(message))) => panic!("{}", message),
         }
     }
@@ -241,7 +305,7 @@ impl Faults {
     /// unload, close): only a panic can come out of them.
     pub fn check_void(&self, callback: &str) {
         if let Err(e) = self.check(callback) {
-            debug!("faulty: {callback} cannot fail, ignoring: {e}");
+            debug!("{}: {callback} cannot fail, ignoring: {e}", self.who);
         }
     }
 
@@ -257,11 +321,11 @@ impl Default for Faults {
     }
 }
 
-fn parse_count(key: &str, value: &str) -> Result<u64> {
+fn parse_count(who: &str, key: &str, value: &str) -> Result<u64> {
     value.parse::<u64>().map_err(|_| {
         Error::new(
             errno::EINVAL,
-            format!("faulty: {key}={value}: not a non-negative integer"),
+            format!("{who}: {key}={value}: not a non-negative integer"),
         )
     })
 }
@@ -539,6 +603,26 @@ mod tests {
         );
         // The list survives the panic.
         assert!(std::panic::catch_unwind(|| f.check("open")).is_err());
+    }
+
+    #[test]
+    fn filter_faults_take_the_filter_callbacks_and_name_their_injector() {
+        let f = Faults::with_callbacks("faulty_filter", FILTER_CALLBACKS, "ff: panic");
+        assert!(f.config("fail", "prepare").unwrap());
+        assert!(
+            f.config("fail", "dump_plugin").is_err(),
+            "not a filter callback"
+        );
+        assert!(
+            Faults::new().config("fail", "prepare").is_err(),
+            "not a plugin callback"
+        );
+        let e = f.check("prepare").unwrap_err();
+        assert_eq!(e.errno(), errno::EIO);
+        assert_eq!(e.to_string(), "faulty_filter: injected failure in prepare");
+        assert!(f.config("panic", "load").unwrap());
+        let payload = std::panic::catch_unwind(|| f.check("load")).unwrap_err();
+        assert_eq!(*payload.downcast_ref::<&str>().unwrap(), "ff: panic");
     }
 
     #[test]

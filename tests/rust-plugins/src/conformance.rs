@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! The conformance plugins of defaults.bats and callbacks.bats.
 //!
 //! Each `examples/sub_<subset>.rs` is the Rust twin of the C plugin

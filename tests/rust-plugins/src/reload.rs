@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! Shared code for the reload test plugins (reload.bats): builds of one
 //! RAM disk that differ, by their compile-time tag, in size and in what
 //! they read where nothing was written, so that a client can tell which
