@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust benchmarks: the C RAM disk every other server is
  * measured against.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # nbdkit-rust benchmarks: the per-request cost of each function, from
 # two callgrind profiles of the same server and workload with N and 2N
 # requests.

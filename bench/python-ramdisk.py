@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # nbdkit-rust benchmarks: the C RAM disk (bench/c-ramdisk.c) again, for
 # nbdkit's python plugin (Debian package nbdkit-plugin-python).
 #

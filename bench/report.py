@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-2-Clause
 # nbdkit-rust benchmarks: turn bench/run's raw measurements into
 # results.md and results.png.
 #
@@ -20,10 +21,27 @@ SERVERS = [
     ("c", "C plugin"),
     ("rust-loader", "Rust, loader"),
     ("rust-direct", "Rust, direct"),
+    ("rust-zeroed", "Rust, loader, zeroed buffer"),
     ("ramdisk", "examples/ramdisk"),
     ("memory", "nbdkit memory"),
     ("python", "nbdkit python"),
 ]
+
+# The filter pairs: (name, C filter, C server id, Rust server id), each
+# over nbdkit's memory plugin (partition: its data plugin).
+FILTERS = [
+    ("pass-through", "nofilter", "f-nofilter", "f-passthrough"),
+    ("offset", "offset", "f-offset-c", "f-offset-rust"),
+    ("swab", "swab", "f-swab-c", "f-swab-rust"),
+    ("partition", "partition", "f-partition-c", "f-partition-rust"),
+    ("cow", "cow", "f-cow-c", "f-cow-rust"),
+]
+FILTER_SERVERS = []
+for _name, _c, _cs, _rs in FILTERS:
+    SERVERS.append((_cs, "C filter %s" % _c))
+    SERVERS.append((_rs, "Rust filter %s" % _name))
+    FILTER_SERVERS += [_cs, _rs]
+PLUGIN_SERVERS = [s for s, _ in SERVERS if s not in FILTER_SERVERS]
 LABEL = dict(SERVERS)
 
 WORKLOADS = [
@@ -37,13 +55,17 @@ OWN_OBJECTS = {
     "c": ("c-ramdisk.so",),
     "rust-loader": ("nbdkit-rust-plugin.so", "librust_ramdisk.so"),
     "rust-direct": ("librust_ramdisk.so",),
+    "rust-zeroed": ("nbdkit-rust-plugin.so", "librust_ramdisk.so"),
     "ramdisk": ("nbdkit-rust-plugin.so", "libramdisk.so"),
     "memory": ("nbdkit-memory-plugin.so",),
+    "f-nofilter": ("nbdkit-nofilter-filter.so",),
+    "f-passthrough": ("nbdkit-rust-filter.so", "libfilter_passthrough.so"),
 }
 
 # The targets of issue 7, checked here by reading the results.
 INSTR_TARGET = 1.02      # Rust through the loader vs C
 HOP_TARGET = 1.005       # through the loader vs direct
+FILTER_TARGET = 1.01     # the pass-through filter vs nofilter, 4 KiB read
 
 
 def read_tsv(path):
@@ -160,7 +182,14 @@ class Results:
         self.cg_reps = max((len(v) for v in self.instr.values()), default=0)
 
     def servers(self):
-        return [s for s, _ in SERVERS if s in self.status]
+        """The plugin servers of this run."""
+        return [s for s in PLUGIN_SERVERS if s in self.status]
+
+    def filter_pairs(self):
+        """The filter pairs of this run with instruction counts."""
+        return [f for f in FILTERS
+                if any((f[2], w) in self.instr or (f[3], w) in self.instr
+                       for w, _ in WORKLOADS)]
 
     def measured(self, s):
         return self.status.get(s) == "ok"
@@ -188,6 +217,51 @@ class Results:
                     text += " ±%.1f" % ((hi - lo) / 2)
                 cells.append(text)
             lines.append("| %s | %s |" % (wlabel, " | ".join(cells)))
+        return "\n".join(lines)
+
+    def filter_instr_table(self):
+        """Each Rust filter against its C original, per workload."""
+        lines = ["| filter (C original) | workload | C | Rust | Rust/C |",
+                 "|---|---|---:|---:|---:|"]
+
+        def cell(v):
+            if not v:
+                return "n/a"
+            m, lo, hi = spread(v)
+            text = "{:,.1f}".format(m)
+            if len(v) > 1:
+                text += " ±%.1f" % ((hi - lo) / 2)
+            return text
+        for name, cname, cs, rs in self.filter_pairs():
+            for w, wlabel in WORKLOADS:
+                c = self.instr.get((cs, w))
+                r = self.instr.get((rs, w))
+                if not c and not r:
+                    continue
+                q = ("%.3f×" % (statistics.median(r) / statistics.median(c))
+                     if c and r else "n/a")
+                lines.append("| %s (%s) | %s | %s | %s | %s |"
+                             % (name, cname, wlabel, cell(c), cell(r), q))
+        return "\n".join(lines)
+
+    def filter_startup_table(self):
+        lines = ["| filter (C original) | C | Rust | Rust/C |",
+                 "|---|---:|---:|---:|"]
+        for name, cname, cs, rs in FILTERS:
+            c, r = self.startup.get(cs), self.startup.get(rs)
+            if not c and not r:
+                continue
+            cells = []
+            for v in (c, r):
+                if not v:
+                    cells.append("n/a")
+                    continue
+                m, lo, hi = spread(v)
+                cells.append("%.1f ms %.1f–%.1f" % (m, lo, hi))
+            q = ("%.3f×" % (statistics.median(r) / statistics.median(c))
+                 if c and r else "n/a")
+            lines.append("| %s (%s) | %s | %s | %s |" % (name, cname, cells[0],
+                                                     cells[1], q))
         return "\n".join(lines)
 
     def startup_table(self):
@@ -263,7 +337,7 @@ class Results:
             return statistics.median(v) if v else None
 
         # 1. Rust through the loader <= 1.02x C.
-        if self.instr:
+        if any(s == "c" for s, _ in self.instr):
             parts, ok = [], True
             for w, wlabel in WORKLOADS:
                 c = median(("c", w), self.instr)
@@ -293,6 +367,18 @@ class Results:
                 out.append("- the loader hop (through the loader vs direct): "
                            "not measured, rust-direct is %s."
                            % self.status.get("rust-direct", "missing"))
+            # What zeroing the read buffer costs (read_at vs read_at_uninit).
+            if self.measured("rust-zeroed"):
+                parts = []
+                for w, wlabel in WORKLOADS:
+                    z = median(("rust-zeroed", w), self.instr)
+                    r = median(("rust-loader", w), self.instr)
+                    c = median(("c", w), self.instr)
+                    if z and r and c:
+                        parts.append("%s %+.1f instructions (%.3f× the C plugin's)"
+                                     % (wlabel, z - r, z / c))
+                out.append("- zeroing the read buffer (read_at, rust-zeroed, vs "
+                           "read_at_uninit, rust-loader) costs: %s." % ", ".join(parts))
         # 3. fio medians within C's noise.
         if self.fio:
             for s in ("rust-loader", "rust-direct"):
@@ -356,17 +442,47 @@ class Results:
             if parts:
                 out.append("- examples/ramdisk vs nbdkit memory, instructions per "
                            "request: %s." % ", ".join(parts))
+        out.extend(self.filter_targets())
         return "\n".join(out)
+
+    def filter_targets(self):
+        """The pass-through filter vs nofilter (4 KiB read), and each port's
+        ratios to its C original."""
+        out = []
+
+        def median(s, w):
+            v = self.instr.get((s, w))
+            return statistics.median(v) if v else None
+        c = median("f-nofilter", "randread4k")
+        r = median("f-passthrough", "randread4k")
+        if c and r:
+            out.append("- %s pass-through filter ≤ %.2f× nofilter, server "
+                       "instructions per 4 KiB read (exact counts): %.3f× "
+                       "(%s against %s, %+.1f instructions)."
+                       % ("**met**" if r / c <= FILTER_TARGET else "**NOT met**",
+                          FILTER_TARGET, r / c, "{:,.1f}".format(r),
+                          "{:,.1f}".format(c), r - c))
+        for name, cname, cs, rs in self.filter_pairs():
+            parts = []
+            for w, wlabel in WORKLOADS:
+                c, r = median(cs, w), median(rs, w)
+                if c and r:
+                    parts.append("%s %.3f× (%+.1f)" % (wlabel, r / c, r - c))
+            if parts:
+                out.append("- Rust filter %s vs C %s, instructions per request: "
+                           "%s." % (name, cname, ", ".join(parts)))
+        return out
 
     # -- the glue's share ----------------------------------------------
 
     def glue_profile(self):
-        """The loader's, SDK's and plugins' own functions per request."""
-        mine = sorted(set(o for s in ("c", "rust-loader", "rust-direct")
-                          for o in OWN_OBJECTS[s]))
+        """The loaders', SDK's, plugins' and pass-through filters' own
+        functions per request."""
+        shown = ("c", "rust-loader", "rust-direct", "f-nofilter", "f-passthrough")
+        mine = sorted(set(o for s in shown for o in OWN_OBJECTS[s]))
         out = []
         for w, wlabel in WORKLOADS[:2]:
-            for s in ("c", "rust-loader", "rust-direct"):
+            for s in shown:
                 path = os.path.join(self.raw, "profile-%s-%s.txt" % (s, w))
                 if not os.path.exists(path):
                     continue
@@ -376,8 +492,10 @@ class Results:
                         if any("[%s]" % m in line for m in mine):
                             rows.append(line.rstrip())
                 total = sum(float(r.split()[0]) for r in rows)
-                out.append("%s, %s: %.0f instructions in the plugin's own "
-                           "objects per request" % (wlabel, LABEL[s], total))
+                out.append("%s, %s: %.0f instructions in the %s's own "
+                           "objects per request"
+                           % (wlabel, LABEL[s], total,
+                              "filter" if s in FILTER_SERVERS else "plugin"))
                 out.extend("    " + r for r in rows)
         return "\n".join(out)
 
@@ -477,7 +595,7 @@ class Results:
 
     def summary(self):
         parts = []
-        if self.instr:
+        if any(s in PLUGIN_SERVERS for s, _ in self.instr):
             parts.append("Server instructions per request (callgrind, marginal "
                          "cost between N and 2N requests, 16 in flight, nbdkit "
                          "--threads=1 so that the count repeats; median of %d "
@@ -489,13 +607,25 @@ class Results:
                          "about 300 more; lock contention makes these vary by "
                          "about ±1%% between runs):\n\n%s"
                          % self.instr_table(self.instr_threads))
-        if self.startup:
+        if any(s in PLUGIN_SERVERS for s in self.startup):
             parts.append("Time from starting nbdkit to the first byte served "
                          "(median and min–max):\n\n%s" % self.startup_table())
         if self.fio:
             parts.append("fio throughput (median, ratio to the C plugin's median, "
                          "min–max over %d repetitions):\n\n%s"
                          % (self.reps, self.fio_table()))
+        if self.filter_pairs():
+            parts.append("Filters: server instructions per request of each Rust "
+                         "filter (examples/filters, through the filter loader) "
+                         "and of the nbdkit C filter it ports, over nbdkit's "
+                         "memory plugin (partition: its data plugin with an MBR), "
+                         "the same keys, the same workloads, nbdkit --threads=1; "
+                         "median of %d runs, ± half the spread:\n\n%s"
+                         % (self.cg_reps, self.filter_instr_table()))
+        if any(s in self.startup for s in FILTER_SERVERS):
+            parts.append("Filters: time from starting nbdkit to the first byte "
+                         "served (median and min–max):\n\n%s"
+                         % self.filter_startup_table())
         if self.perf:
             parts.append("Where the server's CPU time goes while fio runs (perf, "
                          "software cpu-clock samples at 4999 Hz of the nbdkit "
@@ -536,10 +666,10 @@ class Results:
         doc.append("")
         doc.append("| server | status | command |")
         doc.append("|---|---|---|")
-        for s in self.servers():
+        for s in self.servers() + [s for s in FILTER_SERVERS if s in self.status]:
             doc.append("| %s | %s | `%s` |" % (LABEL[s], self.status[s], self.command[s]))
         doc.append("")
-        doc.append("## The loader's, SDK's and plugins' own instructions")
+        doc.append("## The loaders', SDK's, plugins' and pass-through filters' own instructions")
         doc.append("")
         doc.append("Per request, from callgrind's per-function self cost "
                    "(bench/cgdiff.py; all functions in raw/profile-*.txt):")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 //! rust_ramdisk: the Rust twin of bench/c-ramdisk.c, for the benchmarks.
 //!
 //! ```text
@@ -18,6 +19,7 @@
 //! so a torn copy changes nothing that is measured.  Do not copy this
 //! into a real plugin; see examples/ramdisk for one that locks.
 
+use std::mem::MaybeUninit;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
@@ -140,6 +142,20 @@ impl Server for RamDisk {
         Ok(())
     }
 
+    /// What nbdkit calls (listed in `plugin!`): the copy straight into
+    /// the buffer nbdkit passed, which the C plugin's pread does too,
+    /// without the SDK zeroing it first for `read_at`.
+    fn read_at_uninit(&self, buf: &mut [MaybeUninit<u8>], offset: u64) -> Result<()> {
+        let from = match check(buf.len(), offset) {
+            Some(from) => from,
+            None => return beyond_the_end(offset),
+        };
+        // SAFETY: as in read_at; every byte of `buf` is written, and
+        // MaybeUninit<u8> has the layout of u8.
+        unsafe { ptr::copy_nonoverlapping(from, buf.as_mut_ptr().cast::<u8>(), buf.len()) };
+        Ok(())
+    }
+
     fn write_at(&self, buf: &[u8], offset: u64, _flags: Flags) -> Result<()> {
         let to = match check(buf.len(), offset) {
             Some(to) => to,
@@ -175,14 +191,28 @@ impl Server for RamDisk {
     }
 }
 
-plugin!(RamDisk {
-    config,
-    config_complete,
-    unload,
-    can_multi_conn,
-    can_fua,
-    write_at,
-    flush,
-    trim,
-    zero,
-});
+/// `plugin!` with the callbacks every build lists, and `$read`: the
+/// benchmark's own build takes the buffer as it is (`read_at_uninit`);
+/// the `zeroed` feature leaves that out, so that the SDK zeroes the
+/// buffer before `read_at`, which bench/run measures as rust-zeroed.
+macro_rules! register {
+    ($($read:ident)?) => {
+        plugin!(RamDisk {
+            $($read,)?
+            config,
+            config_complete,
+            unload,
+            can_multi_conn,
+            can_fua,
+            write_at,
+            flush,
+            trim,
+            zero,
+        });
+    };
+}
+
+#[cfg(not(feature = "zeroed"))]
+register!(read_at_uninit);
+#[cfg(feature = "zeroed")]
+register!();
