@@ -2,8 +2,8 @@
 /* nbdkit-rust fuzzing: the loader's key handling (loader/config.c).
  *
  * nbdkit hands the loader KEY=VALUE pairs in command line order;
- * rust_config must record them, refusing only an empty rust= and a bad
- * rust-reload=; then rust_config_complete must load the plugin at the
+ * rust_config must record them, refusing only an empty rust=, a
+ * rust=NAME that is not installed and a bad rust-reload=; then rust_config_complete must load the plugin at the
  * first rust= once (from a private copy with rust-reload=true), give
  * it every other key in order, send a second bare parameter to the
  * plugin's magic key or refuse it, and keep them all for a reload
@@ -326,7 +326,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         reload = b;
     }
     else if (strcmp (key, "rust") == 0 && !have_path) {
-      if (value[0] == '\0')
+      /* A name (no '/', no '.') is an installed plugin (names.c),
+       * looked for where this harness installs none.
+       */
+      if (value[0] == '\0' ||
+          (strchr (value, '/') == NULL && strchr (value, '.') == NULL))
         expect_error = true;
       else
         have_path = true;

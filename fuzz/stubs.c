@@ -122,6 +122,57 @@ rust_builds_start_reload (void)
   abort ();
 }
 
+/* Plugins from source (loader/source*.c) are not fuzzed here: every
+ * rust=PATH is a built library, and the source keys are the plugin's,
+ * so the harnesses' models are as they were.
+ */
+int
+rust_source_config (const char *key, const char *value)
+{
+  (void) key; (void) value;
+  return 0;
+}
+
+void
+rust_source_options_free (void)
+{
+}
+
+int
+rust_source_kind (const char *path)
+{
+  (void) path;
+  return RUST_SOURCE_LIBRARY;
+}
+
+int
+rust_source_build (const char *path, int kind, struct rust_source *out)
+{
+  (void) path; (void) kind; (void) out;
+  abort ();
+}
+
+void
+rust_source_clear (struct rust_source *s)
+{
+  (void) s;
+}
+
+struct rust_build *
+rust_build_load_built (const char *path, const char *lib)
+{
+  (void) path; (void) lib;
+  abort ();
+}
+
+struct rust_build *
+rust_reload_load_first_source (const char *path, int kind,
+                               struct rust_source *source)
+{
+  (void) path; (void) kind; (void) source;
+  abort ();
+}
+
 struct rust_build *
 rust_builds_current (void)
 {

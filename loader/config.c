@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* nbdkit-rust: configuration, --dump-plugin and --help.
  *
- * The loader owns two keys: rust=PATH (also the magic key, so the bare
- * form "nbdkit rust PATH" works) and rust-reload=BOOL.  Every other key
- * belongs to the Rust plugin.  nbdkit hands over the keys one by one,
- * and the loader only records them: until the last one it cannot know
- * whether rust-reload=true is among them, which changes where the
- * plugin is mapped from.  Once they are all known (config_complete, or
- * for --dump-plugin the first of thread_model and dump_plugin, which
- * nbdkit calls after the keys and instead of config_complete), the
- * plugin is loaded once and given its keys in command line order.  They
- * stay recorded, so that a new build loaded by rust-reload gets the
- * same keys in the same order.
+ * The loader owns rust=PATH (also the magic key, so the bare form
+ * "nbdkit rust PATH" works), rust-reload=BOOL, and the keys that say
+ * how a plugin given as source is built (source-keys.c: rust-profile,
+ * rust-rustc, rust-cargo, rust-sdk, rust-registry).  Every other key
+ * belongs to the Rust plugin.  When rust=PATH is a .rs file or a crate
+ * directory, it is built (or found in the build cache) as it is
+ * loaded, before nbdkit forks (source.c).
+ *
+ * nbdkit hands over the keys one by one, and the loader only records
+ * them: until the last one it cannot know whether rust-reload=true is
+ * among them, which changes where the plugin is mapped from.  Once
+ * they are all known (config_complete, or for --dump-plugin the first
+ * of thread_model and dump_plugin, which nbdkit calls after the keys
+ * and instead of config_complete), the plugin is loaded once and given
+ * its keys in command line order.  They stay recorded, so that a new
+ * build loaded by rust-reload gets the same keys in the same order.
  */
 
 #include <stdio.h>
@@ -38,12 +43,19 @@ struct plugin_key {
 static struct plugin_key *keys;
 static size_t nr_keys;
 
+/* What rust=PATH was built from, when it is a source (source.c). */
+static struct rust_source source;
+
 /* Whether the plugin was loaded and took its keys. */
 static enum { NOT_LOADED, LOADED, LOAD_FAILED } load_state;
 
 const char rust_config_help[] =
-  "rust=PATH         (required) The Rust plugin (.so) to load.\n"
+  "rust=PATH         (required) The Rust plugin to load: a built library\n"
+  "                  (.so), a .rs file (compiled, and cached), or a crate\n"
+  "                  directory (built with cargo).\n"
   "                  The key may be left out: nbdkit rust PATH [KEY=VALUE...]\n"
+  "rust=NAME         A name (no '/', no '.') loads the installed plugin\n"
+  "                  " RUST_PLUGINDIR "/libNAME.so\n"
   "rust-reload=BOOL  (default false) Before each new connection, load PATH\n"
   "                  again if the file changed (cargo build): new connections\n"
   "                  get the new build, connections already open keep theirs.\n"
@@ -56,6 +68,9 @@ const char rust_config_help[] =
   "                  the last 200 ms is still being written: it is loaded\n"
   "                  at a later connection.  Builds run from private\n"
   "                  copies in $TMPDIR, which must allow executables.\n"
+  "                  A source is watched, and rebuilt when it changes; a\n"
+  "                  failed build keeps the running build in service.\n"
+  RUST_SOURCE_HELP
   "KEY=VALUE ...     Every other parameter is passed to the Rust plugin.\n"
   "Use 'nbdkit rust rust=PATH --dump-plugin' to show the Rust plugin's own\n"
   "details, including the parameters it takes (rust_plugin_config_help).";
@@ -100,6 +115,8 @@ rust_config_free (void)
   path = NULL;
   reload = false;
   load_state = NOT_LOADED;
+  rust_source_clear (&source);
+  rust_source_options_free ();
 }
 
 /* Give one key to a loaded build. */
@@ -180,6 +197,11 @@ rust_config (const char *key, const char *value)
     return 0;
   }
 
+  /* rust-profile, rust-rustc, ...: how a source is built. */
+  r = rust_source_config (key, value);
+  if (r != 0)
+    return r == -1 ? -1 : 0;
+
   if (strcmp (key, "rust") != 0)
     return record_key (key, value);
 
@@ -191,11 +213,10 @@ rust_config (const char *key, const char *value)
                   "it is the path of the Rust plugin (.so) to load");
     return -1;
   }
-  path = strdup (value);
-  if (path == NULL) {
-    nbdkit_error ("strdup: %m");
+  /* rust=NAME: the installed plugin (names.c). */
+  path = rust_name_resolve ("rust", value, RUST_PLUGINDIR);
+  if (path == NULL)
     return -1;
-  }
   return 0;
 }
 
@@ -209,6 +230,7 @@ int
 rust_config_load (void)
 {
   struct rust_build *build;
+  int kind;
 
   if (load_state != NOT_LOADED)
     return load_state == LOADED ? 0 : -1;
@@ -216,7 +238,21 @@ rust_config_load (void)
     return 0;
 
   load_state = LOAD_FAILED;
-  if (reload)
+  kind = rust_source_kind (path);
+  if (kind == -1)
+    return -1;
+  if (kind != RUST_SOURCE_LIBRARY) {
+    /* A source: built (or found in the build cache) now, before
+     * nbdkit forks into the background.
+     */
+    if (reload)
+      build = rust_reload_load_first_source (path, kind, &source);
+    else if (rust_source_build (path, kind, &source) == -1)
+      build = NULL;
+    else
+      build = rust_build_load_built (path, source.lib);
+  }
+  else if (reload)
     build = rust_reload_load_first (path);
   else
     build = rust_build_load (path, NULL);
@@ -235,7 +271,8 @@ rust_config_complete (void)
   const struct nbdkit_rust_plugin *p;
 
   if (path == NULL) {
-    nbdkit_error ("rust=PATH is required: the Rust plugin (.so) to load");
+    nbdkit_error ("rust=PATH is required: the Rust plugin (.so) to load, "
+                  "or its source (a .rs file or a crate directory)");
     return -1;
   }
   if (rust_config_load () == -1)
@@ -284,7 +321,15 @@ rust_dump_plugin (void)
   p = &build->plugin;
   printf ("rust_abi_version=%u.%u\n",
           (unsigned) p->abi_major, (unsigned) p->abi_minor);
-  rust_dump_field ("rust_plugin_path", build->path);
+  if (source.source) {
+    rust_dump_field ("rust_plugin_source", source.source);
+    rust_dump_field ("rust_plugin_path", source.lib);
+    rust_dump_field ("rust_compiler", source.compiler);
+    rust_dump_field ("rust_compiler_path", source.compiler_path);
+    rust_dump_field ("rust_build_profile", source.profile);
+  }
+  else
+    rust_dump_field ("rust_plugin_path", build->path);
   rust_dump_field ("rust_plugin_name", p->name);
   if (p->version)
     rust_dump_field ("rust_plugin_version", p->version);

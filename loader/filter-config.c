@@ -41,7 +41,8 @@
 
 const char rust_filter_config_help[] =
   "rust-filter=PATH  (required) The Rust filter (.so) this --filter=rust\n"
-  "                  loads.\n"
+  "                  loads.  A name (no '/', no '.') loads the installed\n"
+  "                  filter " RUST_FILTERDIR "/libNAME.so\n"
   "KEY=VALUE ...     nbdkit hands every parameter to the outermost filter\n"
   "                  first.  Each --filter=rust, outermost first, takes the\n"
   "                  first rust-filter=PATH that reaches it.  Parameters\n"
@@ -160,12 +161,21 @@ dump_filter (const struct rust_filter_instance *inst)
 static int
 load (struct rust_filter_instance *inst, const char *path)
 {
+  char *file;
+  int r;
+
   if (path[0] == '\0') {
     nbdkit_error ("rust-filter= must not be empty: "
                   "it is the path of the Rust filter (.so) to load");
     return -1;
   }
-  if (rust_filter_instance_load (inst, path) == -1)
+  /* rust-filter=NAME: the installed filter (names.c). */
+  file = rust_name_resolve ("rust-filter", path, RUST_FILTERDIR);
+  if (file == NULL)
+    return -1;
+  r = rust_filter_instance_load (inst, file);
+  free (file);
+  if (r == -1)
     return -1;
   if (dumping ())
     dump_filter (inst);

@@ -18,6 +18,7 @@
 #include <dlfcn.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "filter.h"
@@ -140,12 +141,30 @@ rust_filter_instance_load (struct rust_filter_instance *inst,
   struct rust_copy copy = { .dir = NULL, .file = NULL };
   const struct nbdkit_rust_filter *f = &inst->filter;
   char callbacks[RUST_CALLBACKS_MAX];
-  const char *file;
+  struct rust_source source;
+  const char *file, *lib = path;
+  int kind;
 
-  if (rust_file_check (path, path, false) == -1)
+  /* A .rs file or a crate directory: the library built from it, in
+   * the build cache (source.c).
+   */
+  kind = rust_source_kind (path);
+  if (kind == -1)
     return -1;
+  memset (&source, 0, sizeof source);
+  if (kind != RUST_SOURCE_LIBRARY) {
+    if (rust_source_build (path, kind, &source) == -1)
+      return -1;
+    lib = source.lib;
+  }
+
+  if (rust_file_check (path, lib, false) == -1) {
+    rust_source_clear (&source);
+    return -1;
+  }
   /* nbdkit chdir()s to / when it forks: keep the path absolute. */
-  inst->path = nbdkit_realpath (path);
+  inst->path = nbdkit_realpath (lib);
+  rust_source_clear (&source);
   if (inst->path == NULL)
     return -1;
 

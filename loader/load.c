@@ -81,18 +81,16 @@ call_load (const struct rust_build *build, const char *path)
   return 0;
 }
 
-/* Load the Rust plugin at PATH (as the user gave it) and call its load
- * callback.  FILE is what to map: a private copy of PATH (copy.c), or
- * NULL for PATH itself.  Returns the new build, or NULL after an
- * error.
+/* Load the Rust plugin at PATH (as the user gave it) from FILE, a copy
+ * of it (COPIED) or the library built from it (source.c).
  */
-struct rust_build *
-rust_build_load (const char *path, const char *file)
+static struct rust_build *
+load (const char *path, const char *file, bool copied)
 {
   struct rust_build *build;
   char callbacks[RUST_CALLBACKS_MAX];
 
-  if (rust_file_check (path, file ? file : path, file != NULL) == -1)
+  if (rust_file_check (path, file ? file : path, copied) == -1)
     return NULL;
 
   build = calloc (1, sizeof *build);
@@ -115,7 +113,8 @@ rust_build_load (const char *path, const char *file)
   nbdkit_debug ("loaded Rust plugin %s (build %u) from %s%s%s: ABI %" PRIu32
                 ".%" PRIu32 ", SDK %s",
                 build->plugin.name, build->number, build->path,
-                file ? ", private copy " : "", file ? file : "",
+                file ? (copied ? ", private copy " : ", built library ")
+                : "", file ? file : "",
                 build->plugin.abi_major, build->plugin.abi_minor,
                 build->plugin.sdk_version ? build->plugin.sdk_version : "?");
   nbdkit_debug ("Rust plugin %s (build %u) registers callbacks: %s",
@@ -135,6 +134,26 @@ rust_build_load (const char *path, const char *file)
   free (build->path);
   free (build);
   return NULL;
+}
+
+/* Load the Rust plugin at PATH (as the user gave it) and call its load
+ * callback.  FILE is what to map: a private copy of PATH (copy.c), or
+ * NULL for PATH itself.  Returns the new build, or NULL after an
+ * error.
+ */
+struct rust_build *
+rust_build_load (const char *path, const char *file)
+{
+  return load (path, file, file != NULL);
+}
+
+/* Load the library LIB built from the source PATH (source.c), which
+ * messages name.
+ */
+struct rust_build *
+rust_build_load_built (const char *path, const char *lib)
+{
+  return load (path, lib, false);
 }
 
 /* Call the plugin's unload, then unmap it. */

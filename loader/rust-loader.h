@@ -11,6 +11,7 @@
  *   load.c         loading one build of a Rust plugin: dlopen, the
  *                  descriptor, its load callback
  *   file-check.c   checking a file before dlopen() maps it
+ *   names.c        rust=NAME: installed Rust plugins, loaded by name
  *   descriptor.c   validating the descriptor a plugin hands back
  *   builds.c       the current build, the build of each connection,
  *                  and the retirement of old builds
@@ -20,9 +21,12 @@
  *   host.c         the table of nbdkit services handed to the plugin
  *   dump.c         --dump-plugin's KEY=VALUE lines
  *   probability.c  nbdkit_parse_probability for nbdkit < 1.34
+ *   source*.c      plugins from source: rust=./disk.rs or a crate
+ *                  directory, compiled into the build cache (source.h)
+ *   sha256.c       the build cache's keys
  *
  * The filter loader, nbdkit-rust-filter.so, shares file-check.c,
- * copy.c, descriptor.c (the name rule), dump.c, host.c and
+ * names.c, copy.c, descriptor.c (the name rule), dump.c, host.c and
  * probability.c; its own files are filter-*.c (see filter.h).
  */
 
@@ -105,6 +109,11 @@ extern int rust_file_open (const char *path, const char *file,
 extern int rust_file_check (const char *path, const char *file,
                             bool being_copied);
 
+/* names.c */
+extern bool rust_is_name (const char *value);
+extern char *rust_name_resolve (const char *key, const char *value,
+                                const char *dir);
+
 /* descriptor.c */
 /* The longest invalid name a message shows, in bytes of the name, and
  * the buffer rust_shown_name needs for it.
@@ -144,6 +153,8 @@ extern const char *rust_callbacks_line
 /* load.c */
 extern struct rust_build *rust_build_load (const char *path,
                                            const char *file);
+extern struct rust_build *rust_build_load_built (const char *path,
+                                                 const char *lib);
 extern void rust_build_unload (struct rust_build *build);
 extern int rust_build_thread_model (const struct rust_build *build);
 
@@ -156,7 +167,10 @@ extern void rust_builds_cleanup (void);
 extern void rust_builds_unload (void);
 
 /* reload.c */
+struct rust_source;
 extern struct rust_build *rust_reload_load_first (const char *path);
+extern struct rust_build *rust_reload_load_first_source
+  (const char *path, int kind, struct rust_source *source);
 extern void rust_reload_fix_thread_model (int model);
 extern struct rust_build *rust_reload_check (const struct rust_build *current);
 extern void rust_reload_free (void);
@@ -181,6 +195,48 @@ extern void rust_copy_remove (struct rust_copy *copy);
 extern void rust_file_id_of (const struct stat *st, struct rust_file_id *id);
 extern bool rust_file_id_equal (const struct rust_file_id *a,
                                 const struct rust_file_id *b);
+
+/* source*.c: a plugin given as source (see source.h). */
+enum rust_source_kind {
+  RUST_SOURCE_LIBRARY,          /* a built library: loaded as it is */
+  RUST_SOURCE_FILE,             /* a .rs file: rustc (or cargo) */
+  RUST_SOURCE_CRATE,            /* a crate directory: cargo */
+};
+/* A source resolved to the library built from it. */
+struct rust_source {
+  int kind;                     /* enum rust_source_kind */
+  char *source;                 /* the source, absolute */
+  char *lib;                    /* the library in the build cache */
+  char *compiler;               /* the compiler's -V line */
+  char *compiler_path;          /* the rustc or cargo run */
+  const char *profile;          /* "release" or "debug" */
+};
+#define RUST_SOURCE_FP_LEN 32
+/* --help's lines for the keys of source-keys.c. */
+#define RUST_SOURCE_HELP \
+  "rust-profile=release|debug  (default release) How a .rs file or\n" \
+  "                  crate directory is compiled.  Builds are cached in\n" \
+  "                  $XDG_CACHE_HOME/nbdkit-rust (else\n" \
+  "                  ~/.cache/nbdkit-rust).\n" \
+  "rust-rustc=PATH   The rustc for a .rs file (default $RUSTC, else rustc).\n" \
+  "rust-cargo=PATH   The cargo for a crate directory or a .rs file with a\n" \
+  "                  //! ```cargo block (default $CARGO, else cargo).\n" \
+  "rust-sdk=DIR      The nbdkit crate's source to build against (default\n" \
+  "                  the installed " RUST_SDK_INSTALL_DIR ").\n" \
+  "rust-registry=DIR|none  Where a ```cargo block's dependencies come from\n" \
+  "                  (default " RUST_REGISTRY_DIR ", a cargo directory\n" \
+  "                  source: Debian's librust-*-dev packages).\n"
+extern int rust_source_config (const char *key, const char *value);
+extern void rust_source_options_free (void);
+extern int rust_source_kind (const char *path);
+extern int rust_source_build (const char *path, int kind,
+                              struct rust_source *out);
+extern void rust_source_clear (struct rust_source *s);
+extern void rust_source_watch (const char *path, int kind,
+                               unsigned char fp[RUST_SOURCE_FP_LEN],
+                               struct timespec *newest);
+extern int rust_source_private_copy (const char *lib,
+                                     struct rust_copy *copy);
 
 /* host.c */
 extern const struct nbdkit_rust_host rust_host;
