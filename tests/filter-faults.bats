@@ -26,6 +26,8 @@
 # timeout.
 
 load helpers
+load fault-helpers
+FAULT_SOURCE=faulty_filter
 
 FAULTY_FILTER=$(rust_test_plugin faulty_filter)
 
@@ -77,26 +79,6 @@ cache              request
 # phase CALLBACK: the table's phase of CALLBACK.
 phase () { awk -v c="$1" 'NF == 2 && $1 == c { print $2 }' <<<"$FAULT_TABLE"; }
 
-# The request each data callback serves, on handle h (Python).
-declare -gA REQUEST=(
-  [pread]='h.pread(512, 0)'
-  [pwrite]='h.pwrite(b"\xa5" * 512, 0)'
-  [flush]='h.flush()'
-  [trim]='h.trim(4096, 0)'
-  [zero]='h.zero(4096, 0)'
-  [extents]='h.block_status(4096, 0, lambda *a: 0)'
-  [cache]='h.cache(4096, 0)'
-)
-
-# fault ACTION CALLBACK: faulty_filter's keys for that fault, once.
-fault () {
-  if [ "$1" = fail ]; then
-    echo "fail=$2 errno=ENOSPC times=1"
-  else
-    echo "panic=$2 message=Zorglub-overheated times=1"
-  fi
-}
-
 # serve_filter KEYS... [--run CLIENT]: memory 1M through the filter
 # loader and faulty_filter with KEYS, captive, killed after 60 s; its
 # stderr in $(nbdkit_log) (the client finds the name in $NBDKIT_LOG),
@@ -115,49 +97,12 @@ serve_foreground_filter () {
     "$@" 2>"$(nbdkit_log)"
 }
 
-# named ACTION CALLBACK: nbdkit's log names the callback on an error
-# line: the SDK in a panic's message, faulty_filter in its failure's.
-named () {
-  if [ "$1" = fail ]; then
-    logged "error: .*faulty_filter: injected failure in $2\$"
-  else
-    logged "error: .*$2: panic: Zorglub-overheated"
-  fi
-}
-
-# survived: nothing in nbdkit's log says it crashed.
-survived () {
-  if grep -E 'cannot unwind|Aborted|core dumped|Assertion .* failed|Segmentation fault|killed by signal|fatal runtime error|AddressSanitizer|runtime error:' \
-      "$(nbdkit_log)"; then
-    echo "nbdkit's log shows a crash:" >&2
-    cat "$(nbdkit_log)" >&2
-    return 1
-  fi
-}
-
 # no_errors: nbdkit logged no error (fail= in a callback that cannot
 # fail changes nothing).
 no_errors () {
   if grep 'error:' "$(nbdkit_log)"; then
     echo "nbdkit logged an error" >&2
     return 1
-  fi
-}
-
-# check WHAT CMD...: runs CMD in a subshell with set -e; on failure
-# records WHAT and shows CMD's output, so that a test goes on and
-# names every failing case.
-failures=()
-check () {
-  local what=$1 rc
-  shift
-  set +e
-  ( set -e; "$@" ) >"$BATS_TEST_TMPDIR/check.out" 2>&1
-  rc=$?
-  set -e
-  if [ "$rc" -ne 0 ]; then
-    failures+=("$what")
-    { echo "--- $what"; cat "$BATS_TEST_TMPDIR/check.out"; } >&2
   fi
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: BSD-2-Clause
-# After `cmake --install`, nbdkit finds the loader by its short name.
+# After `cmake --install`, nbdkit finds the loader by its short name,
+# and the loader the installed examples by theirs.
 
 load helpers
 
@@ -36,4 +37,15 @@ setup () {
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$output" = "[7, 7]" ]
+}
+
+@test "nbdkit rust ramdisk serves the example cmake --install put in the Rust plugin directory" {
+  plugindir=$(dirname "$NBDKIT_PLUGINDIR")/rust-plugins
+  if ! cmp -s "$plugindir/libramdisk.so" "$RAMDISK"; then
+    skip "this build's examples are not installed in $plugindir (run cmake --install)"
+  fi
+  run timeout 60 nbdkit -U - rust ramdisk size=1M --run 'nbdinfo --size "$uri"'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = 1048576 ]
 }
