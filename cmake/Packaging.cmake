@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# How nbdkit-rust is installed and packaged, beyond the loader and the
-# header: the manual page nbdkit-rust-plugin(3), the pkg-config file
-# nbdkit-rust.pc, and a Debian package of all of it (cpack -G DEB).
+# How nbdkit-rust is installed, beyond the loaders and the header: the
+# manual pages nbdkit-rust-plugin(3) and nbdkit-rust-filter(3), the
+# pkg-config file nbdkit-rust.pc, and the example plugins and filters
+# where the loaders find them by name.  The distribution packages are
+# debian/ and rpm/nbdkit-rust.spec, built from what this installs.
 
 # The ABI version, read from the header that defines it.
 file (STRINGS ${ABI_INCLUDE_DIR}/nbdkit-rust-abi.h ABI_DEFINES
@@ -17,15 +19,20 @@ add_subdirectory (docs)
 #
 # The installed file finds the header relative to itself (pcfiledir),
 # so the same file is right for `cmake --install` (/usr/local) and for
-# the Debian package (/usr).  The build tree gets an -uninstalled
+# the distribution packages (/usr).  The build tree gets an -uninstalled
 # variant pointing at the source tree's header: pkg-config prefers it
 # when PKG_CONFIG_PATH includes build/pkgconfig.
 
+# The libdir and includedir may be given relative to the prefix or
+# absolute (rpm's %cmake gives them absolute).
 set (PKGCONFIG_INSTALL_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
-file (RELATIVE_PATH PC_RELATIVE_PREFIX /${PKGCONFIG_INSTALL_DIR} /)
+file (RELATIVE_PATH PC_RELATIVE_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig
+      ${CMAKE_INSTALL_PREFIX})
 string (REGEX REPLACE "/$" "" PC_RELATIVE_PREFIX "${PC_RELATIVE_PREFIX}")
 set (PC_PREFIX "\${pcfiledir}/${PC_RELATIVE_PREFIX}")
-set (PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+file (RELATIVE_PATH PC_RELATIVE_INCLUDEDIR ${CMAKE_INSTALL_PREFIX}
+      ${CMAKE_INSTALL_FULL_INCLUDEDIR})
+set (PC_INCLUDEDIR "\${prefix}/${PC_RELATIVE_INCLUDEDIR}")
 configure_file (cmake/nbdkit-rust.pc.in
                 ${CMAKE_CURRENT_BINARY_DIR}/nbdkit-rust.pc @ONLY)
 install (FILES ${CMAKE_CURRENT_BINARY_DIR}/nbdkit-rust.pc
@@ -37,48 +44,20 @@ set (PKGCONFIG_UNINSTALLED_DIR ${CMAKE_CURRENT_BINARY_DIR}/pkgconfig)
 configure_file (cmake/nbdkit-rust.pc.in
                 ${PKGCONFIG_UNINSTALLED_DIR}/nbdkit-rust-uninstalled.pc @ONLY)
 
-# --- The Debian package: cpack -G DEB in the build directory.
+# --- The example plugins and filters, installed by name.
 #
-# Named as Debian names nbdkit's plugins (nbdkit-plugin-python, ...).
-# It holds what `cmake --install` installs: the loader in nbdkit's
-# plugin directory, the filter loader in its filter directory, the
-# header, nbdkit-rust.pc and the manual pages.
-# The loader is built against this nbdkit's headers, so the package
-# needs at least this nbdkit.
+# `nbdkit rust ramdisk` loads RUST_PLUGINDIR/libramdisk.so, and
+# `rust-filter=swab` RUST_FILTERDIR/libswab.so (loader/names.c): the
+# example plugins under the names cargo gives them, the example filters
+# under their filters' names (the crates are filter-NAME, to tell them
+# from the plugins in the workspace).  debian/ and rpm/ package them.
 
-set (CPACK_PACKAGE_NAME nbdkit-plugin-rust)
-set (CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set (CPACK_PACKAGE_DESCRIPTION_SUMMARY
-     "nbdkit Rust plugin loader: serve nbdkit plugins written in Rust")
-set (CPACK_PACKAGE_CONTACT
-     "nbdkit-rust maintainers <maintainers@nbdkit-rust.invalid>"
-     CACHE STRING "The Maintainer field of the Debian package")
-set (CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set (CPACK_STRIP_FILES ON)
-set (CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set (CPACK_DEBIAN_PACKAGE_SECTION admin)
-set (CPACK_DEBIAN_PACKAGE_DEPENDS "nbdkit (>= ${NBDKIT_VERSION})")
-# nbdkit-rust.pc requires nbdkit.pc, which nbdkit-plugin-dev has.
-set (CPACK_DEBIAN_PACKAGE_SUGGESTS "nbdkit-plugin-dev, pkg-config")
-# Adds the C library the loader links against (dpkg-shlibdeps).
-set (CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# The long description; CPack puts the summary above it and indents it.
-set (CPACK_DEBIAN_PACKAGE_DESCRIPTION
-"nbdkit-rust-plugin.so is an nbdkit plugin that loads a plugin written in
-Rust with the nbdkit crate and forwards every nbdkit callback to it
-through a versioned C ABI:
-
- nbdkit rust ./libmyplugin.so [key=value ...]
-
-nbdkit-rust-filter.so does the same for filters written in Rust:
-
- nbdkit --filter=rust PLUGIN ... rust-filter=./libmyfilter.so [key=value ...]
-
-This package has both loaders, the ABI header nbdkit-rust-abi.h, its
-pkg-config file nbdkit-rust.pc, and the manual pages nbdkit-rust-plugin(3)
-and nbdkit-rust-filter(3).")
-set (CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
-set (CPACK_GENERATOR DEB)
-# Only the files installed, not the source tree.
-set (CPACK_SOURCE_GENERATOR "")
-include (CPack)
+foreach (plugin ramdisk filedisk)
+  install (FILES ${RUST_OUT_DIR}/lib${plugin}.so
+           DESTINATION ${RUST_PLUGINDIR} COMPONENT examples)
+endforeach ()
+foreach (filter cow offset partition passthrough swab)
+  install (FILES ${RUST_OUT_DIR}/libfilter_${filter}.so
+           DESTINATION ${RUST_FILTERDIR} RENAME lib${filter}.so
+           COMPONENT examples)
+endforeach ()

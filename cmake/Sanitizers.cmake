@@ -31,11 +31,20 @@ set (VALGRIND_SUITES callbacks examples faults
                      filter-loading filter-faults filters)
 
 # VALGRIND_ONLY_<suite>: under valgrind, only the tests of <suite> whose
-# names match this bats --filter regex (the ASan run has every test).
-# Each nbdkit under valgrind takes seconds, and these suites start
-# 40 to 110 of them: the subsets keep one test per kind of path of the
-# filter loader.
+# names match this bats --filter regex (the plain and ASan runs have
+# every test).  Each nbdkit under valgrind takes seconds, and these
+# suites start 20 to 110 of them: the subsets keep one test per kind
+# of path of the loader.
 #
+# examples: each request kind on the ramdisk and several connections
+# on it, its refusal of a bad size, the loader's bare PLUGIN PATH form,
+# and filedisk's write, read-only refusal and missing file (not the
+# 16 MiB nbdcopy: under valgrind it can outlast the test's 60 s).
+set (VALGRIND_ONLY_examples
+  "^(ramdisk: data written reads back|ramdisk: trimmed|ramdisk: block status|ramdisk advertises multi-conn|ramdisk with an unparsable size|filedisk: nbdkit LOADER PLUGIN PATH|filedisk: data written through NBD|filedisk -r: a write sent anyway|filedisk with a missing file)")
+# faults: every test, but its sweeps fault each callback one way, not
+# both (fault_actions in faults.bats: VALGRIND=1).
+# callbacks: every test (its probes are shared: probe_full).
 # filter-loading: a refusal by each stage (file check, dlopen/dlsym,
 # entry point, load, config), the lists and the calls down through the
 # host table, several instances and a private copy, --dump-plugin.
