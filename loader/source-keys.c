@@ -89,6 +89,7 @@ rust_source_profile (void)
  * then plugins are built against the checkout's SDK, so that a change
  * to rust-sdk/ is tested without installing it.
  */
+#ifdef RUST_LOADER_BUILD_DIR
 static bool
 in_build_tree (void)
 {
@@ -104,6 +105,15 @@ in_build_tree (void)
   n = strlen (build);
   return strncmp (self, build, n) == 0 && self[n] == '/';
 }
+#else
+/* Built for a package (BUILD_TESTING=OFF): there is no build tree. */
+static bool
+in_build_tree (void)
+{
+  return false;
+}
+#define RUST_SDK_SOURCE_DIR NULL
+#endif
 
 /* The SDK's source directory (rust-sdk=, else the checkout's or the
  * installed crate), absolute; NULL after an error.
