@@ -320,12 +320,30 @@ rust_cache_remove_tree (const char *dir)
   nftw (dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Write all LEN bytes of DATA to FD.  -1 with errno set on error. */
+static int
+write_all (int fd, const char *data, size_t len)
+{
+  size_t done = 0;
+
+  while (done < len) {
+    ssize_t n = write (fd, data + done, len - done);
+
+    if (n == -1) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    done += n;
+  }
+  return 0;
+}
+
 /* Write DATA to PATH atomically: a temporary file beside it, renamed. */
 int
 rust_cache_write (const char *path, const char *data, size_t len)
 {
   char *tmp;
-  size_t done = 0;
   int fd;
 
   if (asprintf (&tmp, "%s.XXXXXX", path) == -1) {
@@ -338,16 +356,8 @@ rust_cache_write (const char *path, const char *data, size_t len)
     free (tmp);
     return -1;
   }
-  while (done < len) {
-    ssize_t n = write (fd, data + done, len - done);
-
-    if (n == -1) {
-      if (errno == EINTR)
-        continue;
-      goto err;
-    }
-    done += n;
-  }
+  if (write_all (fd, data, len) == -1)
+    goto err;
   if (close (fd) == -1) {
     fd = -1;
     goto err;
@@ -421,7 +431,7 @@ int
 rust_cache_copy (const char *from, const char *to)
 {
   char *data;
-  size_t len, done = 0;
+  size_t len;
   int fd;
 
   if (rust_read_file (from, &data, &len) == -1)
@@ -430,16 +440,9 @@ rust_cache_copy (const char *from, const char *to)
              0700);
   if (fd == -1)
     goto err;
-  while (done < len) {
-    ssize_t n = write (fd, data + done, len - done);
-
-    if (n == -1) {
-      if (errno == EINTR)
-        continue;
-      close (fd);
-      goto err;
-    }
-    done += n;
+  if (write_all (fd, data, len) == -1) {
+    close (fd);
+    goto err;
   }
   if (close (fd) == -1)
     goto err;
